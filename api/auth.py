@@ -1,0 +1,48 @@
+"""API keys: ``Authorization: Bearer KEY``; 401 without a valid key, 403 without the right role."""
+
+from __future__ import annotations
+
+import functools
+from typing import Callable
+
+from flask import g, request
+
+from api import get_store
+from voc.errors import VocError
+
+
+class Unauthorized(VocError):
+    code, status = "unauthorized", 401
+
+
+class Forbidden(VocError):
+    code, status = "forbidden", 403
+
+
+def current_key() -> dict:
+    header = request.headers.get("Authorization", "")
+    scheme, _, key = header.partition(" ")
+    if scheme.lower() != "bearer" or not key.strip():
+        raise Unauthorized("an API key is required: send `Authorization: Bearer KEY` (create one with "
+                           "`voc keys create`)")
+    row = get_store().verify_api_key(key.strip())
+    if row is None:
+        raise Unauthorized("the API key is not valid or has been revoked")
+    g.key_name = row["name"]
+    return row
+
+
+def require(*roles: str) -> Callable:
+    """Allow keys with one of ``roles`` (admin is always allowed)."""
+    allowed = set(roles) | {"admin"}
+
+    def wrap(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def inner(*args, **kwargs):
+            key = current_key()
+            if key["role"] not in allowed:
+                raise Forbidden(f"a {key['role']} key may not do this (needs one of: {', '.join(sorted(allowed))})")
+            g.key = key
+            return view(*args, **kwargs)
+        return inner
+    return wrap

@@ -1,0 +1,1 @@
+"""The analysis pipeline (:mod:`voc.nlp.pipeline`) and one module per stage."""

@@ -1,0 +1,67 @@
+"""Frozen records passed between voc's layers. Dicts appear only at the SQLite and JSON edges."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+KINDS = ("email", "transcript", "focus_group", "interview", "complaint", "survey", "review", "social", "note")
+ROLES = ("customer", "agent", "moderator", "participant", "unknown")
+#: roles whose words count as the customer's voice in metrics
+VOICE_ROLES = ("customer", "participant")
+SENTIMENT_LABELS = ("negative", "neutral", "positive")
+
+
+@dataclass(frozen=True)
+class Utterance:
+    """One turn of a conversation: who spoke, in which role, and what they said."""
+
+    speaker: str | None
+    role: str
+    text: str
+    start_s: float | None = None
+    end_s: float | None = None
+
+
+@dataclass(frozen=True)
+class NewDocument:
+    """A document as an ingestor hands it to the store, before it has an id."""
+
+    kind: str
+    source: str
+    text: str = ""
+    external_id: str | None = None
+    received_at: str | None = None
+    title: str | None = None
+    utterances: tuple[Utterance, ...] = ()
+    metadata: dict[str, Any] = field(default_factory=dict)
+    doc_type: str = "voice"  # voice | bounce | auto_reply: only voice is analysed
+
+
+@dataclass(frozen=True)
+class Document:
+    """A stored document, as the pipeline reads it."""
+
+    id: str
+    kind: str
+    external_id: str | None
+    source: str
+    received_at: str | None
+    title: str | None
+    text: str
+    utterances: tuple[Utterance, ...]
+    metadata: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A sentence the segmenter found, tied to its document and, in transcripts, its utterance."""
+
+    document_id: str
+    seq: int
+    text: str
+    role: str
+    speaker: str | None = None
+    utterance_seq: int | None = None
+    char_start: int = 0
+    char_end: int = 0
