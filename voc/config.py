@@ -352,6 +352,11 @@ class _Loader:
             end = next((i for i in range(start + 1, len(self.lines)) if re.match(r"^\s*\[", self.lines[i])), end)
         else:
             end = next((i for i, line in enumerate(self.lines) if re.match(r"^\s*\[", line)), end)
+            if key and self._find_key(key, start, end) is None:  # a table: [key] or [[key]]
+                header = re.compile(r"^\s*\[\[?\s*%s\s*\]" % re.escape(key))
+                hit = next((i for i, line in enumerate(self.lines) if header.match(line)), None)
+                if hit is not None:
+                    return hit + 1
         hit = self._find_key(key, start, end) if key else None
         return (hit if hit is not None else start) + 1
 

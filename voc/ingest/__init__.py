@@ -157,7 +157,7 @@ class Ingestor:
             kept = str(target)
         self.store.quarantine(batch_id=batch_id, source=str(path), reason=reason, path=kept or str(path))
         result.status, result.reason = "rejected", reason
-        result.rejected += 1
+        result.rejected = max(result.rejected, 1)  # bad rows already counted stand for the file
 
 
 def _walk(paths: list[Path]) -> Iterator[Path]:

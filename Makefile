@@ -1,0 +1,38 @@
+# voc: two commands on a fresh clone
+#   make run    creates ./.venv, installs everything, builds and analyses the demo, serves :8000
+#   make test   installs what is missing, then runs the whole test suite
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.voc-installed
+PYTEST_ARGS ?=
+
+.PHONY: install run test test-fast bench clean help
+
+help:
+	@echo "make run | make test | make test-fast | make bench | make clean"
+
+# torch first, pinned to the CPU build on this disk: an unpinned torch would pull a multi-GB CUDA build
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --disable-pip-version-check -q torch==2.13.0
+	$(BIN)/python -m pip install --disable-pip-version-check -q -e '.[test]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/voc demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf .voc-demo .pytest_cache bench/out
