@@ -174,6 +174,39 @@ class IngestSettings:
 
 
 @dataclass(frozen=True)
+class TranscriptSettings:
+    """How speakers in transcripts get their roles: known agent names, name patterns, inference."""
+
+    agent_names: tuple[str, ...] = ()
+    agent_patterns: tuple[str, ...] = ()
+    customer_patterns: tuple[str, ...] = ()
+    moderator_patterns: tuple[str, ...] = ()
+    participant_patterns: tuple[str, ...] = ()
+    company_names: tuple[str, ...] = ()
+    infer_roles: bool = True
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "agent_names", _need_strings("agent_names", self.agent_names,
+                                                              example='"Dana", "Sam Lee"'))
+        object.__setattr__(self, "company_names", _need_strings("company_names", self.company_names,
+                                                                example='"Acme", "Acme Bank"'))
+        for name in ("agent_patterns", "customer_patterns", "moderator_patterns", "participant_patterns"):
+            patterns = _need_strings(name, getattr(self, name), example=r'"^agent\\b", "support"')
+            for pattern in patterns:
+                try:
+                    re.compile(pattern, re.IGNORECASE)
+                except re.error as exc:
+                    raise FieldProblem(name, f"`{name}` holds an invalid regular expression {pattern!r}: {exc}",
+                                       "correct the pattern (escape ( ) [ ] . * + ? with a backslash to match "
+                                       "them literally; in TOML use '...' strings so backslashes stay as written)"
+                                       ) from None
+            object.__setattr__(self, name, patterns)
+        if not isinstance(self.infer_roles, bool):
+            raise FieldProblem("infer_roles", f"`infer_roles` must be true or false, found {self.infer_roles!r}",
+                               "write it as infer_roles = true")
+
+
+@dataclass(frozen=True)
 class ServerSettings:
     host: str = "127.0.0.1"
     port: int = 8000
@@ -187,7 +220,8 @@ class ServerSettings:
         _need_int("max_upload_mb", self.max_upload_mb, 1, 100_000)
 
 
-_SECTIONS: dict[str, type] = {"nlp": NlpSettings, "ingest": IngestSettings, "server": ServerSettings}
+_SECTIONS: dict[str, type] = {"nlp": NlpSettings, "ingest": IngestSettings, "server": ServerSettings,
+                             "transcripts": TranscriptSettings}
 _ARRAYS: dict[str, type] = {"departments": Department, "promises": Promise, "themes": ThemeSeed}
 _TOP_KEYS = {"db"}
 
@@ -204,6 +238,7 @@ class VocConfig:
     nlp: NlpSettings = field(default_factory=NlpSettings)
     ingest: IngestSettings = field(default_factory=IngestSettings)
     server: ServerSettings = field(default_factory=ServerSettings)
+    transcripts: TranscriptSettings = field(default_factory=TranscriptSettings)
 
     def __post_init__(self) -> None:
         _no_duplicates("departments", [d.name for d in self.departments], "name")

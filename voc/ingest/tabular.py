@@ -158,6 +158,10 @@ def read_json(fh: BinaryIO, ctx: ReadContext) -> Iterator[Item]:
         data = json.load(stream)
     except json.JSONDecodeError as exc:
         raise Rejected(f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
+    from voc.ingest.transcript import is_transcript_json, read_turns  # on first use only
+    if is_transcript_json(data):  # a list of turns, or {"utterances" | "turns" | "messages": [...]}
+        yield from read_turns(data, ctx)
+        return
     if isinstance(data, dict):
         rows = next((v for k, v in data.items() if k in ("documents", "items", "rows", "data")
                      and isinstance(v, list)), None)
