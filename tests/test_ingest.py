@@ -90,7 +90,7 @@ def test_ingest_same_file_twice_is_a_duplicate(store, config, write):
     ("binary.csv", b"PK\x03\x04\x00\x00binary\x00stuff", "binary content"),
     ("undecodable.txt", b"caf\xe9 " + b"\x81\x8d\x8f\x90\x9d" * 20, "cannot decode"),
     ("photo.png", b"\x89PNG\r\n\x1a\n", "unsupported file type"),
-    ("mail.eml", b"From: a@b.c\n\nhello", "not supported by this version"),
+    ("mail.eml", b"just some words\nno headers at all\n", "not an email message"),
     ("nocolumn.csv", b"alpha,beta\n1,2\n", "cannot tell which column holds the text"),
     ("allbad.jsonl", b"{oops\n", "no document in the file"),
     ("broken.json", b"[{\"text\": 1", "not valid JSON"),

@@ -35,7 +35,7 @@ class NewDocument:
     title: str | None = None
     utterances: tuple[Utterance, ...] = ()
     metadata: dict[str, Any] = field(default_factory=dict)
-    doc_type: str = "voice"  # voice | bounce | auto_reply: only voice is analysed
+    doc_type: str = "voice"  # voice | bounce | auto_reply | report: only voice is analysed
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,12 @@ import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, Callable, Iterator, Union
+from typing import TYPE_CHECKING, BinaryIO, Callable, Iterator, Union
 
 from voc.records import KINDS, NewDocument
+
+if TYPE_CHECKING:
+    from voc.config import VocConfig
 
 
 class Rejected(Exception):
@@ -54,6 +57,7 @@ class ReadContext:
     source: str
     options: IngestOptions
     progress: Callable[[int], None] = lambda position: None
+    config: "VocConfig | None" = None  # readers that need settings (e.g. transcript role patterns) read them here
 
     def kind(self, default: str) -> str:
         return self.options.kind or guess_kind(self.path.name, default)
