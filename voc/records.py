@@ -65,3 +65,34 @@ class Sentence:
     utterance_seq: int | None = None
     char_start: int = 0
     char_end: int = 0
+
+
+@dataclass(frozen=True)
+class SentimentScore:
+    """A sentiment label with a score in [-1, 1] (negative to positive) and the stage that gave it."""
+
+    label: str
+    score: float
+    stage: str = ""
+
+
+@dataclass(frozen=True)
+class Finding:
+    """Something worth acting on that a stage found in one sentence (or a whole document).
+
+    ``kind`` is e.g. ``broken_promise``, ``commitment`` (an agent's promise in a transcript),
+    ``complaint``, ``theme_spike`` or ``emerging_theme``; ``sentence_seq`` points at the sentence in
+    its document (None for document- or theme-level findings).
+    """
+
+    kind: str
+    stage: str
+    sentence_seq: int | None = None
+    theme_id: str | None = None
+    promise_id: str | None = None
+    promised_value: str | None = None
+    reported_value: str | None = None
+    gap: str | None = None
+    evidence: str | None = None
+    confidence: float | None = None
+    detail: dict[str, Any] = field(default_factory=dict)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Callable, ClassVar, Iterable
 import numpy as np
 
 from voc.errors import PipelineError, VocError
-from voc.records import Document, Sentence
+from voc.records import Document, Finding, Sentence, SentimentScore
 
 if TYPE_CHECKING:
     from voc.config import VocConfig
@@ -59,6 +59,13 @@ class DocState:
     sentences: list[Sentence] = field(default_factory=list)
     sentence_hashes: list[str] = field(default_factory=list)
     vectors: np.ndarray | None = None
+    #: one per sentence, when a sentiment stage ran
+    sentiment: list[SentimentScore] = field(default_factory=list)
+    #: the document's aggregate (customer side only for transcripts), and for conversations the
+    #: customer's sentiment at the start and at the end
+    document_sentiment: SentimentScore | None = None
+    sentiment_arc: dict[str, float] | None = None
+    findings: list[Finding] = field(default_factory=list)
 
 
 class Stage:
@@ -161,7 +168,9 @@ class Pipeline:
         with store.transaction():
             for state in batch:
                 store.save_analysis(state.document.id, state.sentences, sentence_hashes=state.sentence_hashes,
-                                    segment_stage=segment_stage, pipeline=self.provenance)
+                                    segment_stage=segment_stage, pipeline=self.provenance,
+                                    sentiment=state.sentiment, document_sentiment=state.document_sentiment,
+                                    sentiment_arc=state.sentiment_arc, findings=state.findings)
         summary.analysed += len(batch)
         summary.sentences += sum(len(s.sentences) for s in batch)
         for stage in self.stages:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Iterable, Sequence
 
 import numpy as np
 
-from voc.records import Document, NewDocument, Sentence, Utterance
+from voc.records import Document, Finding, NewDocument, Sentence, SentimentScore, Utterance
 
 if TYPE_CHECKING:
     from voc.store.store import VocStore
@@ -119,21 +119,53 @@ class DocumentsMixin:
 
     # -- analysis results --------------------------------------------------------------------------
     def save_analysis(self: "VocStore", document_id: str, sentences: Sequence[Sentence], *,
-                      sentence_hashes: Sequence[str], segment_stage: str, pipeline: dict) -> None:
-        """Replace the document's sentences and mark it analysed, all in one transaction."""
+                      sentence_hashes: Sequence[str], segment_stage: str, pipeline: dict,
+                      sentiment: Sequence[SentimentScore] = (), document_sentiment: SentimentScore | None = None,
+                      sentiment_arc: dict | None = None, findings: Sequence[Finding] = ()) -> None:
+        """Replace the document's sentences, sentiment and findings and mark it analysed, in one transaction.
+
+        ``sentiment`` is empty or one score per sentence. Findings of this document made by an earlier
+        analysis are replaced unless an insight already holds them (those are kept as evidence).
+        """
         from voc.store.store import utcnow
+        if sentiment and len(sentiment) != len(sentences):
+            raise ValueError(f"{len(sentiment)} sentiment scores for {len(sentences)} sentences")
+        now = utcnow()
         with self.transaction():
             utterance_ids = {row[1]: row[0] for row in self.conn.execute(
                 "select id, seq from utterances where document_id = ?", [document_id])}
+            held = "select finding_id from insight_findings"
+            self.conn.execute(f"delete from findings where document_id = ? and id not in ({held})", [document_id])
+            self.conn.execute("update findings set sentence_id = null where document_id = ?", [document_id])
             self.conn.execute("delete from sentences where document_id = ?", [document_id])
             self.db["sentences"].insert_all(
                 {"document_id": document_id, "seq": s.seq, "text": s.text, "role": s.role, "speaker": s.speaker,
                  "utterance_id": utterance_ids.get(s.utterance_seq) if s.utterance_seq is not None else None,
                  "char_start": s.char_start, "char_end": s.char_end, "text_hash": h,
-                 "segment_stage": segment_stage}
-                for s, h in zip(sentences, sentence_hashes))
-            self.conn.execute("update documents set status = 'analysed', analysed_at = ?, pipeline = ? "
-                              "where id = ?", [utcnow(), json.dumps(pipeline), document_id])
+                 "segment_stage": segment_stage,
+                 "sentiment_label": sentiment[i].label if sentiment else None,
+                 "sentiment_score": sentiment[i].score if sentiment else None,
+                 "sentiment_stage": sentiment[i].stage if sentiment else None}
+                for i, (s, h) in enumerate(zip(sentences, sentence_hashes)))
+            sentence_ids = {row[1]: row[0] for row in self.conn.execute(
+                "select id, seq from sentences where document_id = ?", [document_id])}
+            if findings:
+                self.db["findings"].insert_all(
+                    {"kind": f.kind, "document_id": document_id,
+                     "sentence_id": sentence_ids.get(f.sentence_seq) if f.sentence_seq is not None else None,
+                     "theme_id": f.theme_id, "promise_id": f.promise_id, "promised_value": f.promised_value,
+                     "reported_value": f.reported_value, "gap": f.gap, "evidence": f.evidence,
+                     "confidence": f.confidence, "stage": f.stage, "created_at": now,
+                     "detail": json.dumps(f.detail, default=str, ensure_ascii=False) if f.detail else None}
+                    for f in findings)
+            doc = document_sentiment
+            arc = sentiment_arc or {}
+            self.conn.execute(
+                "update documents set status = 'analysed', analysed_at = ?, pipeline = ?, sentiment_label = ?, "
+                "sentiment_score = ?, sentiment_stage = ?, sentiment_start = ?, sentiment_end = ?, "
+                "sentiment_shift = ? where id = ?",
+                [now, json.dumps(pipeline), doc.label if doc else None, doc.score if doc else None,
+                 doc.stage if doc else None, arc.get("start"), arc.get("end"), arc.get("shift"), document_id])
 
     def cached_embeddings(self: "VocStore", model: str, hashes: Iterable[str]) -> dict[str, np.ndarray]:
         hashes = list(dict.fromkeys(hashes))

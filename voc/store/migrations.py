@@ -174,3 +174,12 @@ def _initial(db: sqlite_utils.Database) -> None:
     db["api_keys"].create_index(["key_hash"], unique=True)
     db["audit_log"].create({"id": int, "at": str, "actor": str, "action": str, "target": str, "detail": str},
                            pk="id", not_null={"at", "actor", "action"})
+
+
+@migration(2, "sentiment arc of conversations, finding details")
+def _sentiment_arc(db: sqlite_utils.Database) -> None:
+    for column in ("sentiment_start", "sentiment_end", "sentiment_shift"):
+        db.execute(f"alter table documents add column {column} float")
+    db.execute("alter table findings add column detail text")
+    db["sentences"].create_index(["sentiment_label"])
+    db["findings"].create_index(["promise_id"])
