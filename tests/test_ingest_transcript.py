@@ -583,3 +583,19 @@ def test_ingest_transcript_ingestor_ami_folder(store, config):
                                               CAPTIONS / "derived_from_ami_synthetic_timing"])
     assert summary.line() == "ingested 5, duplicates 0, rejected 0"
     assert store.db["utterances"].count == 320 * 3 + 301 + 435
+
+
+@pytest.mark.parametrize("name, content, expected", [
+    ("call.txt", "Northwind call 7\nDate: 2026-08-21\n\nAgent (Dana): Hello, how can I help?\nCustomer: My app crashes.\n",
+     "2026-08-21T00:00:00+00:00"),
+    ("2026-03-04_call_dana_001.txt", "Agent (Dana): Hello, how can I help?\nCustomer: My app crashes.\n",
+     "2026-03-04T00:00:00+00:00"),
+    ("2026-03-04_call.vtt", "WEBVTT\n\n00:00:01.000 --> 00:00:02.000\n<v Dana>Hello, how can I help?\n\n"
+     "00:00:03.000 --> 00:00:04.000\n<v Sam>My app crashes.\n", "2026-03-04T00:00:00+00:00"),
+    ("call_nodate.txt", "Agent (Dana): Hello, how can I help?\nCustomer: My app crashes.\n", None),
+])
+def test_transcript_date_from_header_line_or_file_name(store, config, write, name, content, expected):
+    from voc.ingest import Ingestor
+    Ingestor(store, config).ingest([write(name, content)])
+    row = next(store.db["documents"].rows)
+    assert row["received_at"] == expected

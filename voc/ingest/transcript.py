@@ -559,5 +559,23 @@ def _document(turns: list[_Turn], ctx: ReadContext, *, fmt: str, kind: str | Non
                      "duration_s": round(max(ends) - min(starts), 3) if starts else None})
     if warnings:
         metadata["warnings"] = warnings
+    if received_at is None:
+        received_at = _date_of(str(metadata.get("header") or ""), ctx.path.name)
     return NewDocument(kind=kind, source=ctx.source, text="", external_id=external_id or ctx.path.name,
                        received_at=received_at, title=title, utterances=utterances, metadata=metadata)
+
+
+_HEADER_DATE = re.compile(r"^\s*(?:date|recorded|call date|session date)\s*[:=]\s*(.+?)\s*$", re.I | re.M)
+_NAME_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[T_ ](\d{2})[-:.h]?(\d{2}))?")
+
+
+def _date_of(header: str, file_name: str) -> str | None:
+    """When a transcript took place: a ``Date:`` line above the turns, else a date the file name starts with."""
+    m = _HEADER_DATE.search(header)
+    if m and normalise_date(m.group(1)):
+        return normalise_date(m.group(1))
+    m = _NAME_DATE.match(file_name)
+    if m:
+        stamp = m.group(1) + (f"T{m.group(2)}:{m.group(3)}:00" if m.group(2) else "")
+        return normalise_date(stamp)
+    return None
