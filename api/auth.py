@@ -44,5 +44,22 @@ def require(*roles: str) -> Callable:
                 raise Forbidden(f"a {key['role']} key may not do this (needs one of: {', '.join(sorted(allowed))})")
             g.key = key
             return view(*args, **kwargs)
+        inner._roles = allowed
         return inner
     return wrap
+
+
+#: roles that read every view (documents, themes, promises, gaps, every inbox, search, jobs); not key management
+READERS = ("analyst", "marketing", "product", "contact_center")
+
+
+def actor() -> str:
+    """The name of the key making this request, as the audit log records it."""
+    return g.key["name"]
+
+
+def check_department(name: str) -> None:
+    """A department key reaches only its own department."""
+    key = g.key
+    if key["role"] == "department" and key["department"] != name:
+        raise Forbidden(f"this key opens the {key['department']} inbox only, not {name!r}")

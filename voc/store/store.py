@@ -21,8 +21,12 @@ import sqlite_utils
 
 from voc.errors import InputError, NotFound, StoreError
 from voc.store import migrations
+from voc.store.browse import BrowseMixin
+from voc.store.catalog import CatalogMixin
 from voc.store.documents import DocumentsMixin
 from voc.store.exports import ExportMixin
+from voc.store.insights import InsightsMixin
+from voc.store.jobs import JobsMixin
 
 if TYPE_CHECKING:
     from voc.config import VocConfig
@@ -34,7 +38,7 @@ def utcnow() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
-class VocStore(DocumentsMixin, ExportMixin):
+class VocStore(DocumentsMixin, ExportMixin, BrowseMixin, CatalogMixin, InsightsMixin, JobsMixin):
     """A voc database. ``VocStore(path)`` opens (creating and migrating) it."""
 
     def __init__(self, path: str | Path, *, migrate: bool = True, timeout: float = 60.0):
@@ -150,7 +154,7 @@ class VocStore(DocumentsMixin, ExportMixin):
                 f"and id not in ({','.join('?' * len(configured))})", [now, *configured])
 
     # -- API keys and audit ----------------------------------------------------------------------
-    def create_api_key(self, *, name: str, role: str, department: str | None = None) -> str:
+    def create_api_key(self, *, name: str, role: str, department: str | None = None, actor: str = "cli") -> str:
         """Create a key and return it; only its SHA-256 is stored, so it cannot be shown again."""
         if role not in ROLES:
             raise InputError(f"unknown role {role!r}. Fix: use one of {', '.join(ROLES)}")
@@ -166,7 +170,7 @@ class VocStore(DocumentsMixin, ExportMixin):
         with self.transaction():
             self.db["api_keys"].insert({"name": name.strip(), "role": role, "department": department,
                                         "key_hash": _hash_key(key), "prefix": key[:8], "created_at": utcnow()})
-            self.audit("cli", "api_key.create", name.strip(), {"role": role, "department": department})
+            self.audit(actor, "api_key.create", name.strip(), {"role": role, "department": department})
         return key
 
     def verify_api_key(self, key: str) -> dict | None:
