@@ -1,0 +1,135 @@
+"""The pipeline stage ``voc.promises.v1``: broken promises in customers' words, commitments in agents'.
+
+For every sentence it computes the rule cues (spaCy), the detector's probability (MiniLM vectors +
+cues), and for the sentences found: the registered promise it contradicts (:mod:`linker`), the
+promised and reported quantities and their gap (:mod:`quantities`). Customer, participant and
+unknown-role sentences give ``broken_promise`` findings; agent sentences that commit to a future
+action ("I'll call you back tomorrow") give ``commitment`` findings with the agent's name.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from voc.nlp.pipeline import DocState, Stage, register_stage
+from voc.nlp.promises import quantities as q
+from voc.records import Finding
+
+if TYPE_CHECKING:
+    from voc.config import VocConfig
+    from voc.nlp.promises.cues import Cues
+    from voc.store import VocStore
+
+CUSTOMER_ROLES = ("customer", "participant", "unknown")
+_TURN = re.compile(r"\b(but|yet|however|instead|now|still|although|though|only|actually|it took|took|charged|"
+                   r"waited|been)\b|[;:]|\s[-–—]\s", re.I)
+
+
+_LABELLED = re.compile(r"^\s*(?:agent|rep|representative|advisor|adviser|support|staff)\s*[\(\[](.+?)[\)\]]\s*$", re.I)
+
+
+def agent_name(speaker: str | None) -> str | None:
+    """The agent's own name: "Agent (Dana)" -> "Dana"; other labels are kept as they are."""
+    if not speaker:
+        return speaker
+    m = _LABELLED.match(speaker)
+    return m.group(1).strip() if m else speaker.strip()
+
+
+class PromiseStage(Stage):
+    name = "voc.promises.v1"
+    needs = frozenset({"sentences", "embeddings"})
+    produces = frozenset({"promises"})
+
+    def __init__(self, config: "VocConfig", *, detector=None, cue_matcher=None, linker=None):
+        self.config = config
+        self._detector = detector
+        self._cues = cue_matcher
+        self._linker = linker
+
+    @property
+    def detector(self):
+        if self._detector is None:
+            from voc.nlp.promises.detector import PromiseDetector
+            self._detector = PromiseDetector.load()
+        return self._detector
+
+    @property
+    def cue_matcher(self):
+        if self._cues is None:
+            from voc.nlp.models import load_spacy
+            from voc.nlp.promises.cues import CueMatcher
+            self._cues = CueMatcher(load_spacy(self.config.nlp.spacy_model, exclude=("ner",)))
+        return self._cues
+
+    @property
+    def linker(self):
+        if self._linker is None:
+            from voc.nlp.embed import SentenceEmbedder
+            from voc.nlp.promises.linker import PromiseLinker
+            embedder = SentenceEmbedder(self.config.nlp.embedding_model)
+            self._linker = PromiseLinker(self.config.promises, embedder.encode)
+        return self._linker
+
+    @property
+    def version(self) -> str:
+        return f"{self.name}/{self.detector.version}"
+
+    def process(self, batch: list[DocState], store: "VocStore") -> None:
+        texts = [s.text for state in batch for s in state.sentences]
+        parsed = iter(self.cue_matcher.parse(texts)) if texts else iter(())
+        for state in batch:
+            state.findings = [f for f in state.findings if f.kind not in ("broken_promise", "commitment")]
+            if not state.sentences:
+                continue
+            cues = [self.cue_matcher.cues(next(parsed)) for _ in state.sentences]
+            self._document(state, cues)
+
+    def _document(self, state: DocState, cues: list["Cues"]) -> None:
+        vectors = state.vectors if state.vectors is not None and len(state.vectors) else \
+            np.zeros((len(state.sentences), 384), dtype=np.float32)
+        probs = self.detector.probabilities(vectors, cues)
+        found = self.detector.decide(probs, cues)
+        sentences = state.sentences
+        for i, sentence in enumerate(sentences):
+            if sentence.role == "agent":
+                if cues[i].flags.get("agent_future") and not cues[i].flags.get("question"):
+                    quantities = q.extract(sentence.text)
+                    state.findings.append(Finding(
+                        kind="commitment", stage=self.version, sentence_seq=sentence.seq, evidence=sentence.text,
+                        promised_value=quantities[0].text if quantities else None, confidence=1.0,
+                        detail={"agent": agent_name(sentence.speaker), "speaker": sentence.speaker}))
+                continue
+            if sentence.role not in CUSTOMER_ROLES or not found[i]:
+                continue
+            state.findings.append(self._broken(state, i, cues, float(probs[i]), vectors[i]))
+
+    def _broken(self, state: DocState, i: int, cues: list["Cues"], prob: float, vector: np.ndarray) -> Finding:
+        sentence = state.sentences[i]
+        here = q.extract(sentence.text)
+        # the commitment runs from its cue to the first contrast ("but", "now", "still", ...); what follows is
+        # what happened
+        turn = _TURN.search(sentence.text, cues[i].commitment_end)
+        promised, reported = q.split_quantities(here, turn.start() if turn else len(sentence.text))
+        # what happened is often told in the next sentence of the same speaker
+        nxt = state.sentences[i + 1] if i + 1 < len(state.sentences) else None
+        if nxt is not None and nxt.role == sentence.role and nxt.speaker == sentence.speaker:
+            reported = reported + q.extract(nxt.text)
+        link = self.linker.link(vector, here, day=state.document.received_at)
+        if not promised and link.target is not None:
+            promised = [link.target]
+        p, r = q.pair(promised, reported)
+        return Finding(kind="broken_promise", stage=self.version, sentence_seq=sentence.seq,
+                       promise_id=link.promise_id, promised_value=p.text if p else None,
+                       reported_value=r.text if r else None, gap=q.gap(p, r), evidence=sentence.text,
+                       confidence=round(prob, 4),
+                       detail={"link_score": round(link.score, 4),
+                               "cues": sorted(k for k, v in cues[i].flags.items() if v)})
+
+
+@register_stage("voc.promises.v1")
+def make_promise_stage(config: "VocConfig") -> PromiseStage:
+    return PromiseStage(config)
