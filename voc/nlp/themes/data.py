@@ -1,0 +1,115 @@
+"""What the theme stage reads from the store: customer sentences, their cleaned text and vectors.
+
+The cleaned text of a sentence (:func:`voc.nlp.themes.clean.clean_for_themes`) is embedded with the
+configured MiniLM and cached in the store's ``embeddings`` table by its text hash, like every other
+text, so a refit never encodes a sentence twice. A sentence whose cleaned text is empty keeps the
+vector of its raw text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Sequence
+
+import numpy as np
+
+from voc.nlp.themes.clean import clean_for_themes, company_terms
+from voc.records import VOICE_ROLES
+from voc.store.documents import text_hash
+
+if TYPE_CHECKING:
+    from voc.config import VocConfig
+    from voc.store import VocStore
+
+VOICE = ",".join(f"'{r}'" for r in VOICE_ROLES)
+
+
+@dataclass
+class VoiceSentences:
+    """Customer sentences in id order, with what theming needs (parallel lists)."""
+
+    ids: list[int]
+    document_ids: list[str]
+    texts: list[str]
+    cleaned: list[str]
+    theme_ids: list[str | None]
+    stages: list[str | None]
+    vectors: np.ndarray  # unit vectors of the cleaned text (raw text when cleaning left nothing)
+    company: frozenset[str] = frozenset()  # the company names removed in cleaning
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def units(self, max_words: int, only: Sequence[int] | None = None) -> list[list[int]]:
+        """Row groups clustered together: a short document whole, a long one sentence by sentence."""
+        by_doc: dict[str, list[int]] = {}
+        for i in (range(len(self.ids)) if only is None else only):
+            by_doc.setdefault(self.document_ids[i], []).append(i)
+        out: list[list[int]] = []
+        for rows in by_doc.values():
+            words = sum(len(self.texts[i].split()) for i in rows)
+            out.extend([rows] if words <= max_words else [[i] for i in rows])
+        return sorted(out, key=lambda u: u[0])
+
+    def unit_text(self, unit: Sequence[int]) -> str:
+        return " ".join(self.cleaned[i] for i in unit if self.cleaned[i])
+
+    def unit_vector(self, unit: Sequence[int]) -> np.ndarray:
+        v = self.vectors[list(unit)].mean(axis=0)
+        n = float(np.linalg.norm(v))
+        return v / n if n else v
+
+
+def load_voice(store: "VocStore", config: "VocConfig", *, encode=None) -> VoiceSentences:
+    """Every analysed customer sentence with an embedding, cleaned and embedded for theming.
+
+    ``encode(texts) -> vectors`` embeds cleaned texts missing from the cache (default: the
+    configured sentence embedder).
+    """
+    from voc.nlp.models import embedding_model_id
+    model_id = embedding_model_id(config.nlp.embedding_model)
+    rows = store.conn.execute(
+        f"select s.id, s.document_id, s.text, s.theme_id, s.theme_stage, e.dim, e.vector from sentences s "
+        f"join embeddings e on e.text_hash = s.text_hash and e.model = ? where s.role in ({VOICE}) "
+        f"order by s.id", [model_id]).fetchall()
+    texts = [r[2] for r in rows]
+    company = company_terms(texts, config.transcripts.company_names)
+    cleaned = [clean_for_themes(t, company) for t in texts]
+    hashes = {c: text_hash(c) for c in cleaned if c}
+    cached = store.cached_embeddings(model_id, hashes.values())
+    missing = sorted({c for c, h in hashes.items() if h not in cached})
+    if missing:
+        encode = encode or _default_encoder(config)
+        fresh = dict(zip((hashes[c] for c in missing), encode(missing)))
+        store.put_embeddings(model_id, fresh)
+        cached.update(fresh)
+    dim = rows[0][5] if rows else 0
+    vectors = np.zeros((len(rows), dim), dtype=np.float32)
+    for i, r in enumerate(rows):
+        vectors[i] = cached[hashes[cleaned[i]]] if cleaned[i] else np.frombuffer(r[6], dtype=np.float32, count=r[5])
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    vectors = vectors / np.where(norms == 0, 1, norms)
+    return VoiceSentences([r[0] for r in rows], [r[1] for r in rows], texts, cleaned, [r[3] for r in rows],
+                          [r[4] for r in rows], vectors, company)
+
+
+def _default_encoder(config: "VocConfig"):
+    from voc.nlp.embed import SentenceEmbedder
+    return SentenceEmbedder(config.nlp.embedding_model, batch_size=config.nlp.batch_size).encode
+
+
+def embed_texts(store: "VocStore", config: "VocConfig", texts: Sequence[str], *, encode=None) -> np.ndarray:
+    """Cached unit vectors for arbitrary ``texts`` (seed descriptions)."""
+    from voc.nlp.models import embedding_model_id
+    if not texts:
+        return np.zeros((0, 0), dtype=np.float32)
+    model_id = embedding_model_id(config.nlp.embedding_model)
+    hashes = [text_hash(t) for t in texts]
+    cached = store.cached_embeddings(model_id, hashes)
+    missing = [t for t, h in zip(texts, hashes) if h not in cached]
+    if missing:
+        encode = encode or _default_encoder(config)
+        fresh = dict(zip((text_hash(t) for t in missing), encode(missing)))
+        store.put_embeddings(model_id, fresh)
+        cached.update(fresh)
+    return np.vstack([cached[h] for h in hashes]).astype(np.float32)
