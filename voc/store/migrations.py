@@ -183,3 +183,27 @@ def _sentiment_arc(db: sqlite_utils.Database) -> None:
     db.execute("alter table findings add column detail text")
     db["sentences"].create_index(["sentiment_label"])
     db["findings"].create_index(["promise_id"])
+
+
+@migration(3, "routing corrections, finding routes, webhook outbox and delivery log")
+def _routing(db: sqlite_utils.Database) -> None:
+    db["routing_corrections"].create({
+        "id": int, "insight_id": int, "finding_id": int, "text": str, "text_hash": str, "department": str,
+        "from_department": str, "actor": str, "at": str,
+    }, pk="id", not_null={"text", "text_hash", "department", "at"},
+        foreign_keys=[("insight_id", "insights", "id"), ("finding_id", "findings", "id")])
+    db["routing_corrections"].create_index(["department"])
+    db["finding_routes"].create({"finding_id": int, "department": str, "routed_by": str, "confidence": float,
+                                 "rule": str, "stage": str, "at": str}, pk="finding_id",
+                                not_null={"routed_by", "at"}, foreign_keys=[("finding_id", "findings", "id")])
+    db["webhook_outbox"].create({
+        "id": int, "department": str, "url": str, "event": str, "insight_id": int, "payload": str,
+        "status": str, "attempts": int, "next_attempt_at": str, "last_error": str, "created_at": str,
+        "delivered_at": str,
+    }, pk="id", not_null={"department", "url", "event", "payload", "status", "attempts", "created_at"},
+        foreign_keys=[("insight_id", "insights", "id")])
+    db["webhook_outbox"].create_index(["status", "next_attempt_at"])
+    db["webhook_deliveries"].create({"id": int, "outbox_id": int, "at": str, "attempt": int, "url": str,
+                                     "status_code": int, "ok": int, "error": str, "duration_ms": float},
+                                    pk="id", not_null={"outbox_id", "at", "attempt"},
+                                    foreign_keys=[("outbox_id", "webhook_outbox", "id")])
