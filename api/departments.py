@@ -17,7 +17,7 @@ from voc.store.insights import INSIGHT_STATUSES
 bp = Blueprint("departments", __name__, url_prefix="/api/v1")
 
 INBOX_PARAMS = (
-    Param("status", {"enum": list(INSIGHT_STATUSES)}, "open, acknowledged or resolved"),
+    Param("status", {"enum": ["open", *INSIGHT_STATUSES]}, "new, acknowledged or resolved; open = new or acknowledged"),
     Param("severity", {"type": "string"}, "e.g. high"),
     Param("kind", {"type": "string"}, "insight kind, e.g. broken_promise"),
     Param("theme", {"type": "string"}, "theme id"),
@@ -48,7 +48,7 @@ def inbox(name: str):
     if not store.department_exists(name):
         raise NotFound(f"no department named {name!r}. Fix: GET /api/v1/departments lists them")
     limit, state = page()
-    args = {"status": arg_choice("status", INSIGHT_STATUSES), "severity": arg_text("severity"),
+    args = {"status": arg_choice("status", ("open", *INSIGHT_STATUSES)), "severity": arg_text("severity"),
             "kind": arg_text("kind"), "theme": arg_text("theme"), "date_from": arg_date("from"),
             "date_to": arg_date("to", end=True)}
     return jsonify(offset_page(lambda offset, n: store.inbox(name, offset=offset, limit=n, **args), limit, state))

@@ -112,26 +112,31 @@ def test_api_browse_insight_acknowledge_resolve_reroute(app, client, store, seed
     assert done.json["events"][-1]["actor"] == "billing team" and done.json["events"][-1]["note"] == "on it"
     assert client.get("/api/v1/departments/billing/insights?status=acknowledged",
                       headers=billing).json["items"][0]["id"] == iid
-    resolved = client.patch(f"/api/v1/insights/{iid}", json={"status": "resolved"}, headers=billing).json
-    assert resolved["status"] == "resolved"
-    back = client.patch(f"/api/v1/insights/{iid}", json={"status": "acknowledged"}, headers=billing)
-    assert back.status_code == 409
     moved = client.patch(f"/api/v1/insights/{iid}", json={"department": "logistics"}, headers=billing)
-    assert moved.status_code == 200 and moved.json["department"] == "logistics" and moved.json["status"] == "open"
+    assert moved.status_code == 200 and moved.json["department"] == "logistics" and moved.json["status"] == "new"
+    # the move taught the router: the evidence is stored as corrections
+    assert store.db["routing_corrections"].count >= 1
     # now it is logistics' insight: billing may no longer touch it
     assert client.patch(f"/api/v1/insights/{iid}", json={"status": "resolved"}, headers=billing).status_code == 403
     inbox = client.get("/api/v1/departments/logistics/insights", headers=auth(make_key(app, "analyst"))).json
-    assert [i["id"] for i in inbox["items"]][0] == iid  # open again, so at the top of its new inbox
+    assert [i["id"] for i in inbox["items"]][0] == iid  # new again, so at the top of its new inbox
+    logistics = auth(make_key(app, "department", "logistics", name="logistics team"))
+    resolved = client.patch(f"/api/v1/insights/{iid}", json={"status": "resolved", "note": "courier replaced"},
+                            headers=logistics).json
+    assert resolved["status"] == "resolved" and resolved["events"][-1]["note"] == "courier replaced"
+    back = client.patch(f"/api/v1/insights/{iid}", json={"status": "acknowledged"}, headers=logistics)
+    assert back.status_code == 409
     assert [e["kind"] for e in inbox["items"][0]["evidence"]] == ["broken_promise", "broken_promise"]
     history = client.get(f"/api/v1/insights/{iid}", headers=auth(make_key(app, "analyst", name="a2"))).json
-    assert [e["action"] for e in history["events"]] == ["acknowledge", "resolve", "reroute"]
+    assert [e["action"] for e in history["events"]] == ["acknowledge", "reroute", "resolve"]
     assert client.get(f"/api/v1/insights/{iid}", headers=billing).status_code == 403  # logistics' now
     actions = [r["action"] for r in store.db.query("select action from insight_events where insight_id = ? "
                                                    "order by id", [iid])]
-    assert actions == ["acknowledge", "resolve", "reroute"]
+    assert actions == ["acknowledge", "reroute", "resolve"]
     audited = list(store.db.query("select actor, action from audit_log where action like 'insight.%' order by id"))
-    assert audited == [{"actor": "billing team", "action": a} for a in
-                       ("insight.acknowledged", "insight.resolved", "insight.reroute")]
+    assert [(a["actor"], a["action"]) for a in audited] == [
+        ("billing team", "insight.acknowledge"), ("billing team", "insight.reroute"),
+        ("logistics team", "insight.resolve")]
 
 
 @pytest.mark.parametrize("body, status", [

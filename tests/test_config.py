@@ -106,3 +106,31 @@ def test_config_db_relative_to_file(tmp_path):
     assert config.db_path == sub / "data" / "voc.db"
     assert config.nlp.batch_size == 8
     assert config.quarantine_dir == sub / "data" / "voc.db.quarantine"
+
+
+def test_config_routes_are_read_and_checked(tmp_path):
+    from voc.config import VocConfig
+    from voc.errors import ConfigError
+    good = tmp_path / "voc.toml"
+    good.write_text('[[departments]]\nname = "billing"\ndescription = "Bills"\n\n'
+                    '[[routes]]\ndepartment = "billing"\nkeywords = ["refund"]\npriority = 5\n')
+    config = VocConfig.load(good)
+    assert config.routes[0].department == "billing" and config.routes[0].priority == 5
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[departments]]\nname = "billing"\ndescription = "Bills"\n\n'
+                   '[[routes]]\ndepartment = "shipping"\nkeywords = ["parcel"]\n')
+    with pytest.raises(ConfigError) as err:
+        VocConfig.load(bad)
+    assert "line 6" in err.value.message and "shipping" in err.value.message
+
+
+def test_config_theme_settings_section_is_validated(tmp_path):
+    from voc.config import VocConfig
+    from voc.errors import ConfigError
+    path = tmp_path / "voc.toml"
+    path.write_text("[themes_settings]\nnr_themes = 12\n")
+    assert VocConfig.load(path).themes_settings.nr_themes == 12
+    path.write_text("[themes_settings]\nnr_themes = -3\n")
+    with pytest.raises(ConfigError) as err:
+        VocConfig.load(path)
+    assert "nr_themes" in err.value.message and "line 2" in err.value.message

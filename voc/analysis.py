@@ -1,6 +1,7 @@
 """The analysis, as one call: what ``voc analyze`` and the job worker both run.
 
-:func:`run_analysis` runs the default pipeline over every document not yet analysed. Heavy
+:func:`run_analysis` runs the default pipeline over every document not yet analysed, then the
+corpus-level steps (themes, routing into insights). Heavy
 libraries load inside the pipeline's stages, never when this module is imported.
 """
 
@@ -18,15 +19,21 @@ def run_analysis(store: "VocStore", config: "VocConfig", *, refit: bool = False,
                  on_progress: Callable[[int, int], None] | None = None) -> "AnalyzeSummary":
     """Analyse every pending document of ``store``; ``on_progress(done, total)`` after each batch.
 
-    ``refit`` asks the theme stage to refit its model from all sentences (no effect while the
-    pipeline has no theme stage).
+    After the per-document pipeline, themes are updated (new sentences assigned to existing themes,
+    or a refit when there are none yet, when ``refit`` asks, or when too many sentences are left
+    unassigned), then findings are routed into department insights.
     """
     from voc.nlp.pipeline import Pipeline
+    from voc.nlp.themes import update_themes
     pipeline = Pipeline.default(config)
-    return pipeline.run(store, batch_size=config.nlp.batch_size, on_progress=on_progress)
+    summary = pipeline.run(store, batch_size=config.nlp.batch_size, on_progress=on_progress)
+    # corpus-level steps: themes over every customer sentence, then findings routed into insights
+    if refit or summary.analysed or not store.db["themes"].count:
+        summary.themes = update_themes(store, config, refit=refit).line()
+    summary.routing = _route(store, config)
+    return summary
 
 
-def has_theme_stage(config: "VocConfig") -> bool:
-    """Whether the default pipeline refits themes (so ``--refit`` means something)."""
-    from voc.nlp.pipeline import Pipeline
-    return any("themes" in stage.produces for stage in Pipeline.default(config).stages)
+def _route(store: "VocStore", config: "VocConfig") -> str:
+    from voc.insights import route_and_aggregate
+    return route_and_aggregate(store, config).line()

