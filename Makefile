@@ -37,6 +37,9 @@ bench: $(STAMP)
 # every quality figure in the README, on the test splits of ../shared/data (tuned on dev only)
 eval: $(STAMP)
 	$(BIN)/python bench/eval_sentiment.py
+	$(BIN)/python bench/eval_themes.py
+	$(BIN)/python bench/eval_promises.py
+	$(BIN)/python bench/eval_routing.py --end-to-end
 
 # rebuild the shipped sentiment model from the dev splits of ../shared/data (see models/sentiment/MODEL_CARD.md)
 train-sentiment: $(STAMP)

@@ -31,7 +31,7 @@ def build_demo(config: VocConfig, corpora: Path, *, rebuild: bool = False,
                echo: Callable[[str], None] = print) -> str:
     """Make ``config.db_path`` a fresh, analysed demo database unless it already is; return an admin key."""
     from voc.ingest import Ingestor
-    from voc.nlp.pipeline import Pipeline
+    from voc.analysis import run_analysis
     from voc.store import VocStore
 
     wanted = fingerprint(corpora)
@@ -54,7 +54,8 @@ def build_demo(config: VocConfig, corpora: Path, *, rebuild: bool = False,
                 + (f" ({r.reason})" if r.reason else ""))).ingest([corpora], source="demo corpora")
             echo("  " + summary.line())
             echo("analysing (first run loads the models)...")
-            echo("  " + Pipeline.default(config).run(store, batch_size=config.nlp.batch_size).line())
+            result = run_analysis(store, config)
+            echo("\n".join("  " + line for line in result.line().splitlines()))
             store.set_meta("corpora_fingerprint", wanted)
     with VocStore(db) as store:
         store.sync_config(config)

@@ -85,15 +85,30 @@ class Worker:
                 log.exception("worker loop error; retrying")
                 worked = False
             if not worked:
+                self.deliver_webhooks()
                 self._wake.wait(self.poll_s)
                 self._wake.clear()
         log.info("worker stopped")
+
+    def deliver_webhooks(self) -> int:
+        """Send the webhooks that are due from the durable outbox (retries back off); how many were sent."""
+        if not any(d.webhook for d in self.config.departments):
+            return 0
+        try:
+            from voc.insights.delivery import deliver_pending
+            from voc.store import VocStore
+            with VocStore(self.config.db_path) as store:
+                return deliver_pending(store, self.config).delivered
+        except Exception:  # noqa: BLE001 - a failing endpoint or locked database is retried next time
+            log.exception("webhook delivery failed; retrying later")
+            return 0
 
     def run_pending(self) -> int:
         """Run jobs until the queue is empty; return how many ran (``voc worker --once``)."""
         n = 0
         while self.run_once():
             n += 1
+        self.deliver_webhooks()
         return n
 
     def run_once(self) -> bool:
