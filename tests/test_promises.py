@@ -133,12 +133,45 @@ def test_detector_save_load_roundtrip_and_gate(tmp_path):
         assert json.loads(str(data["meta"]))["version"] == "t"
 
 
+@pytest.mark.parametrize("text, hit", [
+    ("We believe Mosaic breached our contract", True), ("priority tags weren't honored at all", True),
+    ("This is a blatant violation of the agreement", True), ("my information had been breached", False),
+    ("in direct violation of the Fair Credit Reporting Act", False), ("the bags were honored guests", False),
+])
+def test_cues_breach_needs_a_commitment_word(text, hit):
+    from voc.nlp.promises.cues import _BREACH, _HONOURED
+    assert bool(_BREACH.search(text) or _HONOURED.search(text)) is hit
+
+
+def test_detector_document_head_decides_and_marks_the_best_cued_sentence(tmp_path):
+    from voc.nlp.promises.cues import Cues
+    from voc.nlp.promises.detector import PromiseDetector, design, document_row
+    cues = [Cues(flags={"promise_word": 1.0}), Cues(flags={"supposed": 1.0}), Cues(flags={})]
+    vectors = np.eye(3, 384, dtype=np.float32)
+    width = design(vectors, cues).shape[1]
+    doc_width = document_row(design(vectors, cues), cues).shape[0]
+    det = PromiseDetector(np.zeros(width, np.float32), 0.0, np.zeros(width, np.float32), np.ones(width, np.float32),
+                          0.6, 0.9, "t", doc_weights=np.zeros(doc_width, np.float32), doc_bias=3.0,
+                          doc_mean=np.zeros(doc_width, np.float32), doc_scale=np.ones(doc_width, np.float32))
+    probs = np.array([0.3, 0.5, 0.99], np.float32)
+    # document score 0.7 * sigmoid(3) + 0.3 * 0.5 clears 0.6: only the best cued sentence is marked
+    assert det.decide(probs, cues, vectors) == [False, True, False]
+    det.doc_bias = -3.0  # the document head says no: nothing is marked, whatever the sentences say
+    assert det.decide(probs, cues, vectors) == [False, False, False]
+    assert det.decide(probs, cues) == [False, False, True]  # without vectors each sentence is judged alone
+    det.doc_bias = 3.0
+    det.save(tmp_path / "d.npz")
+    back = PromiseDetector.load(tmp_path / "d.npz")
+    assert back.doc_bias == pytest.approx(3.0) and back.decide(probs, cues, vectors) == [False, True, False]
+
+
 def test_detector_shipped_weights_load():
     from voc.nlp.promises.detector import MODEL_PATH, PromiseDetector, design
     from voc.nlp.promises.cues import Cues
     det = PromiseDetector.load(MODEL_PATH)
     assert 0 < det.threshold < 1 and det.threshold_uncued >= det.threshold
     assert det.weights.shape[0] == design(np.zeros((1, 384), np.float32), [Cues()]).shape[1]
+    assert det.doc_weights is not None and det.doc_weights.shape == det.doc_mean.shape
 
 
 def test_detector_missing_weights_say_how_to_retrain(tmp_path):
@@ -210,6 +243,10 @@ def test_linker_without_promises_links_nothing():
     ("The flight was supposed to leave at 6pm.", True),
     ("My flight is late and the agent was rude.", False),
     ("They told me the flight was cancelled.", False),
+    ("I told the agent that I would pay tomorrow.", False),
+    ("Right now, not looking promising.", False),
+    ("They won't guarantee the empty seats.", False),
+    ("It's suppose to leave in 5 minutes and hasn't boarded.", True),
 ])
 def test_cues_matcher_on_real_parses(text, commitment):
     from voc.nlp.models import load_spacy

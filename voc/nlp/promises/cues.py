@@ -2,7 +2,8 @@
 
 :class:`CueMatcher` turns a parsed sentence into :class:`Cues`: which commitment cues fired (a
 company or its agent promised, guaranteed, assured, told, said it would, advertised, confirmed,
-quoted, "supposed to"), which non-fulfilment cues fired (negation, "still", "never", contrast,
+quoted, "supposed to", an agreement "breached" or "not honored"; the writer's own words, "I told her
+I would pay", do not count), which non-fulfilment cues fired (negation, "still", "never", contrast,
 failure words), the tense of the commitment (a reported, past commitment versus a present or future
 one), and for agents a first-person future commitment ("I'll call you back tomorrow"). The cues are
 both a gate and the rule features of the learned detector (:data:`FEATURES`).
@@ -34,14 +35,14 @@ ACTION_LEMMAS = ["call", "send", "refund", "credit", "email", "follow", "get", "
 
 #: the flags that make a sentence a candidate: some commitment cue fired
 COMMITMENT = ("promise_word", "advertised", "confirmed", "commit_future", "commit_could", "supposed", "said_would",
-              "reported_future", "commit_quantity")
+              "reported_future", "commit_quantity", "breach")
 
 #: the names of the rule features, in the order :meth:`Cues.vector` gives them
 FEATURES = ("strong", "weak", "told", "said_would", "supposed", "reported_future", "past_commit",
             "present_commit", "negation", "fail", "contrast", "quantity", "second_person", "question",
             "conditional", "agent_future", "promise_word", "advertised", "confirmed", "commit_future",
             "commit_could", "told_info", "not_done", "time_passed", "first_person", "own_promise", "hope",
-            "commit_quantity", "should_have", "own_obligation")
+            "commit_quantity", "should_have", "own_obligation", "self_speech", "breach")
 
 _COMMIT_FUTURE = re.compile(
     r"\b(told|tell|said|says|say|assured|promised|promising|stated|informed|advised|guaranteed|confirmed|explained|"
@@ -54,8 +55,18 @@ _NOT_DONE = re.compile(
     r"doesn't|wasn't|weren't|won't|isn't|aren't|instead|lie|lied|lies|lying|liar|false|failed|fail|refuse[sd]?|"
     r"denied|broke|broken|withheld|ignored|not once)\b|n['’]t\b", re.I)
 _CONFIRMED = re.compile(r"\b(confirmed|confirmation|confirming that)\b(?! (?:number|code|#|email))", re.I)
-_SAID_QUANTITY = re.compile(r"\b(told|said|says|quoted|promised|assured|stated|informed|advised|guaranteed|"
-                            r"estimated|given)\b", re.I)
+_SAID_QUANTITY = re.compile(r"\b(told|tell|tells|telling|said|says|saying|quoted?|promised|assured|stated|states|"
+                            r"informed|advised|guaranteed|estimated|given|offered|claimed?)\b", re.I)
+#: an agreement, a contract or a commitment broken in so many words ("breached our contract", "weren't honored");
+#: a breach or violation needs a commitment word nearby (a data breach or a violated law is no promise)
+_HONOURED = re.compile(r"\b(renege[ds]?|reneging|went back on|goes back on|dishonou?r(?:ed|s)?)\b|"
+                       r"\b(?:not|n't|never|weren't|wasn't)\s+(?:been\s+|be\s+)?honou?red\b", re.I)
+_BREACH = re.compile(r"\b(breach(?:ed|es|ing)?|violat(?:ed|es|ing|ion))\b[^.!?]{0,60}?\b(agreement|contract|terms|"
+                     r"promise|deal|commitment|settlement)|\b(agreement|contract|terms|promise|deal|commitment|"
+                     r"settlement)\b[^.!?]{0,60}?\b(breach(?:ed|es|ing)?|violat(?:ed|es|ing|ion))\b", re.I)
+_BROKEN_PROMISE = re.compile(r"#?\b(?:broken|false|empty)\s?promises?\b", re.I)
+_FALSE_AD = re.compile(r"\bfalse\s?advertis", re.I)
+_LOOK = ("look", "seem", "sound", "appear")
 _TIME_PASSED = re.compile(r"\b(already|ago|now|past|been \w+ (days?|weeks?|months?|hours?)|since|later|"
                           r"over (a|\d+) (days?|weeks?|months?)|well past|by now|today|tonight|this morning)\b",
                           re.I)
@@ -103,7 +114,8 @@ def _patterns() -> dict[str, list[list[dict[str, Any]]]]:
         "said_would": [[{"LEMMA": {"IN": ["say", "state", "claim", "mention", "indicate", "explain"]}},
                         {"LOWER": "that", "OP": "?"}, {"POS": {"IN": ["PRON", "PROPN", "NOUN", "DET"]}, "OP": "+"},
                         {"LOWER": {"IN": FUTURE_AUX}}]],
-        "supposed": [[{"LOWER": {"IN": ["supposed", "meant", "due", "scheduled", "slated"]}}, {"LOWER": "to"},
+        "supposed": [[{"LOWER": {"IN": ["supposed", "suppose", "suppost", "meant", "due", "scheduled", "slated"]}},
+                      {"LOWER": "to"},
                       {"POS": {"IN": ["VERB", "AUX"]}}],
                      [{"LOWER": "as"}, {"LOWER": {"IN": ["scheduled", "promised", "advertised", "agreed", "quoted",
                                                           "stated", "confirmed"]}}],
@@ -132,6 +144,16 @@ def _dep_patterns() -> dict[str, list[list[dict[str, Any]]]]:
                            "RIGHT_ATTRS": {"DEP": "aux",
                                            "LOWER": {"IN": ["will", "'ll", "shall", "going", "gonna"]}}}]],
     }
+
+
+def _self_speech_spans(doc: Any) -> list[tuple[int, int]]:
+    """Character spans of speech verbs whose subject is the writer ("I told her", "we informed them")."""
+    spans = []
+    for t in doc:
+        if t.lemma_.lower() in SPEECH_LEMMAS and t.pos_ in ("VERB", "AUX") and \
+                any(c.dep_ == "nsubj" and c.lower_ in ("i", "we") for c in t.children):
+            spans.append((t.idx, t.idx + len(t)))
+    return spans
 
 
 class CueMatcher:
@@ -176,18 +198,36 @@ class CueMatcher:
             out.spans.append((label, min(t.idx for t in tokens), max(t.idx + len(t) for t in tokens)))
         text = doc.text
         lemmas_all = [t.lemma_.lower() for t in doc]
-        flags["promise_word"] = float(any(l in ("promise", "guarantee", "assure", "reassure", "pledge", "vow")
-                                          for l in lemmas_all))
+        # "not looking promising" is no commitment: the adjective is left out
+        flags["promise_word"] = float(any(t.lemma_.lower() in ("promise", "guarantee", "assure", "reassure", "pledge",
+                                                               "vow")
+                                          and not any(c.dep_ == "neg" for c in t.children)  # "can't guarantee"
+                                          and not (t.lower_ == "promising" and (t.tag_ == "JJ" or t.dep_ in
+                                                                               ("acomp", "amod", "oprd") or
+                                                                               t.head.lemma_ in _LOOK))
+                                          for t in doc) or bool(_BROKEN_PROMISE.search(text)))
         flags["advertised"] = float(any(l in ("advertise", "advertisement", "advert", "ad", "ads") for l in lemmas_all)
-                                    or "false advertising" in text.lower())
+                                    or bool(_FALSE_AD.search(text)))
         flags["confirmed"] = float(bool(_CONFIRMED.search(text)))
-        flags["commit_quantity"] = float(bool(_SAID_QUANTITY.search(text)) and bool(extract(text)))
+
+        flags["breach"] = float(bool(_BREACH.search(text) or _HONOURED.search(text)))
         flags["should_have"] = float(bool(re.search(r"\bshould(?:n't| not)? have\b", text, re.I)))
         flags["own_obligation"] = float(bool(re.search(r"\b(i|i'm|i am|we|we're|we are)\s+(?:was |were |am |are |is )?"
                                                        r"supposed to\b", text, re.I))
                                         and not re.search(r"\bsupposed to (?:be|land|arrive|leave|depart|get|fly|board|"
                                                           r"take off|receive|have)\b", text, re.I))
-        flags["commit_future"] = float(bool(_COMMIT_FUTURE.search(text)) or bool(flags.get("reported_future"))
+        # the customer's own words ("I told her I would pay") are no commitment of the company
+        own_speech = _self_speech_spans(doc)
+        if own_speech:
+            out.spans[:] = [sp for sp in out.spans if not (sp[0] in ("said_would", "reported_future")
+                                                           and any(a <= sp[1] < b for a, b in own_speech))]
+            for label in ("said_would", "reported_future"):
+                flags[label] = float(any(sp[0] == label for sp in out.spans))
+        commit_future = any(not any(a <= m.start() < b for a, b in own_speech) for m in _COMMIT_FUTURE.finditer(text))
+        flags["self_speech"] = float(bool(own_speech))
+        flags["commit_quantity"] = float(any(not any(a <= m.start() < b for a, b in own_speech)
+                                             for m in _SAID_QUANTITY.finditer(text)) and bool(extract(text)))
+        flags["commit_future"] = float(commit_future or bool(flags.get("reported_future"))
                                        or bool(flags.get("said_would")))
         flags["commit_could"] = float(bool(_COMMIT_COULD.search(text)))
         flags["told_info"] = float(bool(flags.get("told")) and not flags["commit_future"] and not flags["commit_could"]

@@ -92,8 +92,14 @@ class PromiseStage(Stage):
         vectors = state.vectors if state.vectors is not None and len(state.vectors) else \
             np.zeros((len(state.sentences), 384), dtype=np.float32)
         probs = self.detector.probabilities(vectors, cues)
-        found = self.detector.decide(probs, cues)
         sentences = state.sentences
+        # the document decision reads the customer's sentences only (an agent's words are no complaint)
+        mine = [i for i, s in enumerate(sentences) if s.role in CUSTOMER_ROLES]
+        found = [False] * len(sentences)
+        if mine:
+            chosen = self.detector.decide(probs[mine], [cues[i] for i in mine], vectors[mine])
+            for i, hit in zip(mine, chosen):
+                found[i] = hit
         for i, sentence in enumerate(sentences):
             if sentence.role == "agent":
                 if cues[i].flags.get("agent_future") and not cues[i].flags.get("question"):

