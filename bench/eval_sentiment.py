@@ -141,7 +141,11 @@ def main() -> None:
             continue
         results[name] = evaluate(name, build, args.split, args.limit)
         print(f"{name:8s} {json.dumps(results[name])}", flush=True)
-    if args.limit is None and not args.only:
+    if args.limit is None and args.split == "test":
+        if args.only and OUT.exists():  # a partial run updates its datasets and keeps the others
+            merged = json.loads(OUT.read_text(encoding="utf-8"))
+            merged.update({k: v for k, v in results.items() if k not in ("limit",)})
+            results = merged
         OUT.parent.mkdir(parents=True, exist_ok=True)
         OUT.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
         print(f"wrote {OUT.relative_to(ROOT)}")

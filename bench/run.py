@@ -67,7 +67,7 @@ def main() -> None:
     from voc.nlp.embed import SentenceEmbedder
     from voc.nlp.models import load_sentence_transformer, load_spacy
     from voc.nlp.pipeline import DocState, Pipeline
-    from voc.nlp.segment import SpacySegmenter
+    from voc.nlp.segment import SHARED_EXCLUDE as SPACY_EXCLUDE, SpacySegmenter
     from voc.records import Document
     from voc.store import VocStore
 
@@ -78,7 +78,7 @@ def main() -> None:
     print(f"benchmarking on {described} ({chars:,} characters)", file=sys.stderr)
 
     # -- segmentation: raw spaCy vs voc's stage ------------------------------------------------------
-    nlp = load_spacy(config.nlp.spacy_model, exclude=("ner", "lemmatizer"))
+    nlp = load_spacy(config.nlp.spacy_model, exclude=SPACY_EXCLUDE)
     raw_sents: list[str] = []
 
     def raw_spacy():

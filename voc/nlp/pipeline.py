@@ -68,6 +68,8 @@ class DocState:
     document_sentiment: SentimentScore | None = None
     sentiment_arc: dict[str, float] | None = None
     findings: list[Finding] = field(default_factory=list)
+    #: the segmenter's parse of each sentence (a spaCy Doc, parsed in context), for later stages to reuse
+    parses: list = field(default_factory=list)
 
 
 class Stage:

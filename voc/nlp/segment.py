@@ -15,6 +15,8 @@ if TYPE_CHECKING:
 
 CONVERSATION_KINDS = {"transcript", "focus_group", "interview"}
 _WORDLESS = re.compile(r"^[\W_]*$")
+#: what the spaCy pipeline leaves out; the promise stage loads the same one, so it is loaded once
+SHARED_EXCLUDE = ("ner",)
 # very long documents are cut into pieces of this many characters at a paragraph or line break
 MAX_CHARS = 100_000
 
@@ -50,7 +52,7 @@ class SpacySegmenter(Stage):
     def nlp(self):
         if self._nlp is None:
             from voc.nlp.models import load_spacy
-            self._nlp = load_spacy(self.model_name, exclude=("ner", "lemmatizer"))
+            self._nlp = load_spacy(self.model_name, exclude=SHARED_EXCLUDE)
         return self._nlp
 
     @property
@@ -71,7 +73,7 @@ class SpacySegmenter(Stage):
                 for offset, piece in _pieces(doc.text):
                     units.append((i, None, None, role, offset, piece))
         for state in batch:
-            state.sentences, state.sentence_hashes = [], []
+            state.sentences, state.sentence_hashes, state.parses = [], [], []
         texts = (u[5] for u in units)
         for (i, u_seq, speaker, role, offset, _), parsed in zip(units, self.nlp.pipe(texts, batch_size=self.batch_size)):
             state = batch[i]
@@ -83,6 +85,7 @@ class SpacySegmenter(Stage):
                     document_id=state.document.id, seq=len(state.sentences), text=text, role=role, speaker=speaker,
                     utterance_seq=u_seq, char_start=offset + sent.start_char, char_end=offset + sent.end_char))
                 state.sentence_hashes.append(text_hash(text))
+                state.parses.append(sent.as_doc())
 
 
 @register_stage("voc.segment.spacy.v1")

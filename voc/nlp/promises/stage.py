@@ -62,7 +62,8 @@ class PromiseStage(Stage):
         if self._cues is None:
             from voc.nlp.models import load_spacy
             from voc.nlp.promises.cues import CueMatcher
-            self._cues = CueMatcher(load_spacy(self.config.nlp.spacy_model, exclude=("ner",)))
+            from voc.nlp.segment import SHARED_EXCLUDE
+            self._cues = CueMatcher(load_spacy(self.config.nlp.spacy_model, exclude=SHARED_EXCLUDE))
         return self._cues
 
     @property
@@ -79,8 +80,12 @@ class PromiseStage(Stage):
         return f"{self.name}/{self.detector.version}"
 
     def process(self, batch: list[DocState], store: "VocStore") -> None:
-        texts = [s.text for state in batch for s in state.sentences]
-        parsed = iter(self.cue_matcher.parse(texts)) if texts else iter(())
+        if all(len(state.parses) == len(state.sentences) for state in batch):
+            # the segmenter's in-context parses, made by the same spaCy pipeline: no second parse
+            parsed = iter([doc for state in batch for doc in state.parses])
+        else:
+            texts = [s.text for state in batch for s in state.sentences]
+            parsed = iter(self.cue_matcher.parse(texts)) if texts else iter(())
         for state in batch:
             state.findings = [f for f in state.findings if f.kind not in ("broken_promise", "commitment")]
             if not state.sentences:
