@@ -33,6 +33,7 @@ test-fast: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/api_load.py --data bench/out/api_load_db --out bench
 
 # every quality figure in the README, on the test splits of ../shared/data (tuned on dev only)
 eval: $(STAMP)
