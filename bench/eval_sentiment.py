@@ -26,18 +26,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "data"
 VOC = [str(ROOT / ".venv" / "bin" / "voc")] if (ROOT / ".venv" / "bin" / "voc").exists() else [sys.executable, "-m", "voc"]
+sys.path.insert(0, str(ROOT))
+from voc.nlp.sentiment.train import macro_f1  # noqa: E402  (the same metric training reports)
+
 OUT = ROOT / "bench" / "eval" / "sentiment_results.json"
 LABELS = ("negative", "neutral", "positive")
-
-
-def macro_f1(gold: list[str], pred: list[str]) -> float:
-    f1s = []
-    for c in sorted(set(gold)):
-        tp = sum(g == c and p == c for g, p in zip(gold, pred))
-        fp = sum(g != c and p == c for g, p in zip(gold, pred))
-        fn = sum(g == c and p != c for g, p in zip(gold, pred))
-        f1s.append(2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 0.0)
-    return sum(f1s) / len(f1s)
 
 
 def airline(split: str, folder: Path, limit: int | None) -> tuple[Path, dict[str, str], list[str]]:
@@ -122,7 +115,9 @@ def evaluate(name: str, build, split: str, limit: int | None) -> dict:
                    else "negative") for _, s in pairs]
         result["accuracy"] = round(sum(g == p for g, p in zip(golds, signed)) / len(golds), 4)
     else:
-        result["macro_f1"] = round(macro_f1(golds, pred), 4)
+        index = {label: n for n, label in enumerate(LABELS)}
+        result["macro_f1"] = round(macro_f1([index[g] for g in golds], [index[p] for p in pred],
+                                            labels=sorted({index[g] for g in golds})), 4)
         result["accuracy"] = round(sum(g == p for g, p in zip(golds, pred)) / len(golds), 4)
     return result
 

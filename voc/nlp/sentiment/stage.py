@@ -74,9 +74,9 @@ class SentimentStage(Stage):
     def process(self, batch: list[DocState], store: "VocStore") -> None:
         texts: list[str] = []
         wholes: list[tuple[int, str]] = []
-        for i, state in enumerate(batch):
+        voices = [voice_indices([s.role for s in state.sentences]) for state in batch]
+        for i, (state, voice) in enumerate(zip(batch, voices)):
             texts.extend(s.text for s in state.sentences)
-            voice = voice_indices([s.role for s in state.sentences])
             joined = " ".join(state.sentences[j].text for j in voice)
             if len(voice) > 1 and len(joined) <= WHOLE_TEXT_CHARS:
                 wholes.append((i, joined))
@@ -87,14 +87,13 @@ class SentimentStage(Stage):
         whole_probs = dict(zip((i for i, _ in wholes), self.model.probabilities([w for _, w in wholes])))
         bias, version = self.model.card.bias, self.version
         start = 0
-        for i, state in enumerate(batch):
+        for i, (state, voice) in enumerate(zip(batch, voices)):
             n = len(state.sentences)
             p = sentence_probs[start:start + n]
             start += n
             labels, scores = scores_from_probabilities(p, bias)
             state.sentiment = [SentimentScore(label, round(float(score), 4), version)
                                for label, score in zip(labels, scores)]
-            voice = voice_indices([s.role for s in state.sentences])
             if not voice:
                 state.document_sentiment, state.sentiment_arc = None, None
                 continue
