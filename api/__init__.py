@@ -65,7 +65,7 @@ def create_app(config: VocConfig | None = None, test_config: dict | None = None,
         job_worker = Worker(config).start()
     app.extensions["voc"] = VocApp(config, worker=job_worker)
 
-    from api import dashboard, departments, documents, errors, health, intake, keys, openapi, promises, search, themes
+    from api import departments, documents, errors, health, intake, keys, openapi, promises, search, themes, web
     errors.register(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(openapi.bp)
@@ -76,7 +76,8 @@ def create_app(config: VocConfig | None = None, test_config: dict | None = None,
     app.register_blueprint(departments.bp)
     app.register_blueprint(search.bp)
     app.register_blueprint(keys.bp)
-    app.register_blueprint(dashboard.bp)
+    web.init_app(app, config.db_path)
+    app.register_blueprint(web.bp)
     if worker:  # serving for real: have semantic search ready before its first query
         search.warm_up(app)
 

@@ -60,7 +60,9 @@ def test_api_errors_are_json_never_html(client, method, path):
     assert response.is_json and set(response.json["error"]) == {"code", "message"}
 
 
-def test_api_overview_page_renders_with_an_empty_database(client):
+def test_api_overview_page_renders_with_an_empty_database(app, client):
+    from tests.web_seed import sign_in
+    sign_in(app, client, "analyst")
     page = client.get("/")
     assert page.status_code == 200 and b"No customer feedback yet" in page.data
 

@@ -27,6 +27,7 @@ from voc.store.documents import DocumentsMixin
 from voc.store.exports import ExportMixin
 from voc.store.insights import InsightsMixin
 from voc.store.jobs import JobsMixin
+from voc.store.reports import ReportsMixin
 
 if TYPE_CHECKING:
     from voc.config import VocConfig
@@ -38,7 +39,7 @@ def utcnow() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
-class VocStore(DocumentsMixin, ExportMixin, BrowseMixin, CatalogMixin, InsightsMixin, JobsMixin):
+class VocStore(DocumentsMixin, ExportMixin, BrowseMixin, CatalogMixin, InsightsMixin, JobsMixin, ReportsMixin):
     """A voc database. ``VocStore(path)`` opens (creating and migrating) it."""
 
     def __init__(self, path: str | Path, *, migrate: bool = True, timeout: float = 60.0):
@@ -129,7 +130,10 @@ class VocStore(DocumentsMixin, ExportMixin, BrowseMixin, CatalogMixin, InsightsM
         """Mirror departments and promises from voc.toml so queries and foreign keys can see them.
 
         Entries the file no longer names are kept when something refers to them (promises are
-        marked deleted), so history survives a configuration change.
+        marked deleted), so history survives a configuration change. A promise is written from
+        voc.toml only when its definition there is new or changed since the last sync (a hash of it
+        is kept in ``promises.config_hash``): an edit or a deletion made through the API stands until
+        voc.toml changes that promise, and a promise the file drops after the API edited it stays.
         """
         now = utcnow()
         with self.transaction():
@@ -140,18 +144,53 @@ class VocStore(DocumentsMixin, ExportMixin, BrowseMixin, CatalogMixin, InsightsM
                     "updated_at": now}, pk="name")
                 self.conn.execute("update departments set created_at = coalesce(created_at, ?) where name = ?",
                                   [now, d.name])
-            for p in config.promises:
-                self.db["promises"].upsert({
-                    "id": p.id, "text": p.text, "department": p.department, "target": p.target,
-                    "channel": p.channel, "valid_from": p.valid_from and p.valid_from.isoformat(),
-                    "valid_to": p.valid_to and p.valid_to.isoformat(), "source": "config",
-                    "updated_at": now, "deleted_at": None}, pk="id")
-                self.conn.execute("update promises set created_at = coalesce(created_at, ?) where id = ?",
-                                  [now, p.id])
-            configured = [p.id for p in config.promises]
-            self.conn.execute(
-                f"update promises set deleted_at = ? where source = 'config' and deleted_at is null "
-                f"and id not in ({','.join('?' * len(configured))})", [now, *configured])
+            self._sync_promises(config, now)
+
+    def _sync_promises(self, config: "VocConfig", now: str) -> None:
+        """Write a voc.toml promise only when its definition there is new or changed since the last
+        sync (``promises.config_hash``), so edits and deletions made through the API survive restarts.
+        Each rewrite from the file is audited as ``config.promise_sync`` (``config.promise_removed``)."""
+        from voc.store.catalog import definition_hash
+        rows = {r["id"]: r for r in self.db.query(
+            "select id, text, department, target, channel, valid_from, valid_to, source, deleted_at, config_hash "
+            "from promises")}
+        for p in config.promises:
+            values = {"text": p.text, "department": p.department, "target": p.target, "channel": p.channel,
+                      "valid_from": p.valid_from and p.valid_from.isoformat(),
+                      "valid_to": p.valid_to and p.valid_to.isoformat()}
+            digest = definition_hash(values)
+            row = rows.get(p.id)
+            if row is not None and row["config_hash"] == digest:
+                continue  # voc.toml unchanged: whatever the API did to it stands
+            if row is not None and row["config_hash"] is None and self._api_owns(p.id):
+                # no sync from the file on record since the API last touched it (a database from before
+                # the hash was kept, or a promise the API created): the API's version stands
+                self.conn.execute("update promises set config_hash = ? where id = ?", [digest, p.id])
+                continue
+            self.db["promises"].upsert({"id": p.id, **values, "source": "config", "updated_at": now,
+                                        "deleted_at": None, "config_hash": digest}, pk="id")
+            self.conn.execute("update promises set created_at = coalesce(created_at, ?) where id = ?", [now, p.id])
+            if row is not None:  # a new one needs no record: nothing of the API's came before it
+                self.audit("voc.toml", "config.promise_sync", p.id, values)
+        configured = {p.id for p in config.promises}
+        for row in rows.values():
+            if row["id"] in configured or row["source"] != "config" or row["deleted_at"] is not None:
+                continue
+            if definition_hash(row) == row["config_hash"] or (row["config_hash"] is None
+                                                              and not self._api_owns(row["id"])):
+                self.conn.execute("update promises set deleted_at = ?, config_hash = null where id = ?",
+                                  [now, row["id"]])
+                self.audit("voc.toml", "config.promise_removed", row["id"])
+            else:  # edited through the API since voc.toml last wrote it: the API keeps it
+                self.conn.execute("update promises set source = 'api', config_hash = null where id = ?", [row["id"]])
+
+    def _api_owns(self, promise_id: str) -> bool:
+        """Whether the API wrote this promise after voc.toml last did (by the audit log)."""
+        row = self.conn.execute(
+            "select action from audit_log where target = ? and action in ('promise.create', 'promise.update', "
+            "'promise.delete', 'config.promise_sync', 'config.promise_removed') order by id desc limit 1",
+            [promise_id]).fetchone()
+        return row is not None and row[0].startswith("promise.")
 
     # -- API keys and audit ----------------------------------------------------------------------
     def create_api_key(self, *, name: str, role: str, department: str | None = None, actor: str = "cli") -> str:
