@@ -8,10 +8,13 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.voc-installed
 PYTEST_ARGS ?=
 
-.PHONY: install run test test-fast bench eval train-sentiment clean help
+CHROMIUM ?= /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: install browser run test test-fast bench eval train-sentiment screenshots clean help
 
 help:
-	@echo "make run | make test | make test-fast | make bench | make eval | make train-sentiment | make clean"
+	@echo "make run | make test | make test-fast | make bench | make eval | make train-sentiment | make screenshots | make clean"
 
 # torch first, pinned to the CPU build on this disk: an unpinned torch would pull a multi-GB CUDA build
 $(STAMP): pyproject.toml
@@ -22,10 +25,16 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# the dashboard tests drive Debian's headless Chromium (Playwright comes with the test extra)
+browser: $(CHROMIUM)
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium
+
 run: $(STAMP)
 	$(BIN)/voc demo
 
-test: $(STAMP)
+test: $(STAMP) $(CHROMIUM)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-fast: $(STAMP)
@@ -48,6 +57,10 @@ train-sentiment: $(STAMP)
 	$(BIN)/voc --db bench/out/sentiment-cache.db train sentiment --data bench/out/sentiment-data/airline_dev.csv \
 	  --data bench/out/sentiment-data/uci_dev.csv --data bench/out/sentiment-data/amazon_dev.csv \
 	  --output models/sentiment
+
+# a screenshot of every dashboard page, taken by the browser tests, into docs/screenshots/
+screenshots: $(STAMP) $(CHROMIUM)
+	VOC_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest tests/test_web_browser.py $(PYTEST_ARGS)
 
 clean:
 	rm -rf .voc-demo .pytest_cache bench/out

@@ -43,6 +43,7 @@ FILTER_PARAMS = (
     Param("theme", {"type": "string"}, "theme id"),
     Param("department", {"type": "string"}, "documents routed to this department"),
     Param("sentiment", {"enum": list(SENTIMENT_LABELS)}, "sentiment label"),
+    Param("source", {"type": "string"}, "documents ingested from this source (file or batch name)"),
 )
 
 
@@ -102,7 +103,7 @@ def arg_date(name: str, *, end: bool = False) -> str | None:
 def filters() -> Filters:
     f = Filters(date_from=arg_date("from"), date_to=arg_date("to", end=True), kind=arg_choice("kind", KINDS),
                 theme=arg_text("theme"), department=arg_text("department"),
-                sentiment=arg_choice("sentiment", SENTIMENT_LABELS))
+                sentiment=arg_choice("sentiment", SENTIMENT_LABELS), source=arg_text("source"))
     if f.date_from and f.date_to and f.date_from >= f.date_to:
         raise BadRequest("`from` must be before `to`")
     return f

@@ -76,7 +76,14 @@ def search():
     if offset >= MAX_RESULTS:
         return jsonify({"items": [], "next_cursor": None, "mode": mode})
     f = filters()
-    store = get_store()
+    items, more, mode = run_search(get_store(), q, mode, f, offset=offset, limit=limit)
+    return jsonify({"items": items, "next_cursor": encode_cursor({"o": offset + limit}) if more else None,
+                    "mode": mode})
+
+
+def run_search(store, q: str, mode: str, f, *, offset: int = 0, limit: int = 20) -> tuple[list[dict], bool, str]:
+    """Hits ``offset`` to ``offset + limit`` for ``q``: (hits, whether more follow, the mode that ran).
+    Used by the JSON route and the dashboard's search page."""
     pool = min(MAX_RESULTS, max(100, offset + limit + 1))
     keyword = store.keyword_search(q, f, limit=pool) if mode != "semantic" else []
     semantic: list[tuple[int, float]] = []
@@ -101,5 +108,4 @@ def search():
     items = [{**rows[sid], "score": round(fused[sid]["score"], 6), "match": fused[sid]["match"],
               "similarity": fused[sid]["similarity"]} for sid in chunk if sid in rows]
     more = len(ranked) > offset + limit and offset + limit < MAX_RESULTS
-    return jsonify({"items": items, "next_cursor": encode_cursor({"o": offset + limit}) if more else None,
-                    "mode": mode})
+    return items, more, mode

@@ -2,7 +2,8 @@
    <div data-chart='{"type": "line", "x": [...], "series": [{"name": "...", "values": [...]}]}'
         aria-label="what the chart shows"></div>
    Types: line (one or two series, the second may use a right axis), spark (a trend line), mix
-   (negative/neutral/positive stacked bar) and bars (horizontal bars with labels). */
+   (negative/neutral/positive stacked bar), bars (horizontal bars with labels) and range (per row a
+   mean, its middle half and whole range on an axis around zero). */
 (function () {
   "use strict";
   var NS = "http://www.w3.org/2000/svg";
@@ -66,7 +67,7 @@
     });
     var step = Math.max(1, Math.ceil(n / 8));
     spec.x.forEach(function (label, i) {
-      if (i % step && i !== n - 1) return;
+      if (i % step && (i !== n - 1 || (n - 1) % step < step / 2)) return;
       el("text", {x: xAt(i), y: H - B + 16, "text-anchor": "middle", "font-size": 11, fill: "#5b6475"}, svg).textContent = label;
     });
     spec.series.forEach(function (s, k) {
@@ -123,7 +124,56 @@
     });
   }
 
-  var TYPES = {line: line, spark: spark, mix: mix, bars: bars};
+  /* range: one row per item, on a shared axis around zero: its whole range (thin line), the middle
+     half (band), each value (small dots) and the mean (large dot, green above +margin, red below
+     -margin). spec.rows: [{label, mean, low, high, min, max, points}]; drawn at the host's own width
+     so that labels stay legible on a phone. */
+  function range(host, spec) {
+    var rows = spec.rows || [], margin = spec.margin === undefined ? 0.1 : spec.margin;
+    if (!rows.length) { host.textContent = spec.empty || "No data yet."; return; }
+    var W = Math.max(300, Math.min(900, Math.round(host.clientWidth || 640))), rowH = 30, T = 22, B = 28;
+    var L = Math.min(150, Math.round(W * 0.3)), R = 54, H = T + rows.length * rowH + B;
+    var svg = svgFor(host, W, H);
+    svg.setAttribute("preserveAspectRatio", "xMinYMin meet");
+    var lim = 0.5;
+    rows.forEach(function (r) {
+      [r.min, r.max, r.mean].concat(r.points || []).forEach(function (v) {
+        if (v !== null && v !== undefined) lim = Math.max(lim, Math.abs(v));
+      });
+    });
+    lim = Math.ceil(lim * 2) / 2;
+    var xAt = function (v) { return L + (W - L - R) * (v + lim) / (2 * lim); };
+    var ticks = [-lim, -lim / 2, 0, lim / 2, lim];
+    ticks.forEach(function (t) {
+      el("line", {x1: xAt(t), x2: xAt(t), y1: T, y2: H - B, stroke: t === 0 ? "#8a93a3" : "#e3e6ec",
+                  "stroke-dasharray": t === 0 ? "4 3" : ""}, svg);
+      el("text", {x: xAt(t), y: H - B + 16, "text-anchor": "middle", "font-size": 12, fill: "#5b6475"}, svg)
+        .textContent = (t > 0 ? "+" : "") + fmt(t);
+    });
+    el("text", {x: xAt(0), y: T - 8, "text-anchor": "middle", "font-size": 12, fill: "#5b6475"}, svg)
+      .textContent = spec.zeroLabel || "0";
+    rows.forEach(function (r, i) {
+      var y = T + i * rowH + rowH / 2, color = r.mean >= margin ? "#2f9e6e" : (r.mean <= -margin ? "#d6502f" : "#5b6475");
+      var g = el("g", {}, svg);
+      title(g, r.label + ": mean " + fmt(r.mean) + (r.low !== null && r.low !== undefined ?
+        ", middle half " + fmt(r.low) + " to " + fmt(r.high) : "") + (r.min !== null && r.min !== undefined ?
+        ", range " + fmt(r.min) + " to " + fmt(r.max) : ""));
+      el("text", {x: L - 8, y: y + 4, "text-anchor": "end", "font-size": 13, fill: "#1d2330"}, g).textContent = r.label;
+      if (r.min !== null && r.min !== undefined)
+        el("line", {x1: xAt(r.min), x2: xAt(r.max), y1: y, y2: y, stroke: "#9aa3b2", "stroke-width": 2}, g);
+      if (r.low !== null && r.low !== undefined)
+        el("rect", {x: xAt(r.low), y: y - 7, width: Math.max(2, xAt(r.high) - xAt(r.low)), height: 14, rx: 3,
+                    fill: color, "fill-opacity": 0.22, stroke: color, "stroke-opacity": 0.6}, g);
+      (r.points || []).forEach(function (v) {
+        el("circle", {cx: xAt(v), cy: y, r: 2.5, fill: "#1d2330", "fill-opacity": 0.45}, g);
+      });
+      el("circle", {cx: xAt(r.mean), cy: y, r: 6, fill: color, stroke: "#fff", "stroke-width": 1.5}, g);
+      el("text", {x: W - R + 8, y: y + 4, "font-size": 13, fill: color, "font-weight": 600}, g)
+        .textContent = (r.mean > 0 ? "+" : "") + fmt(r.mean);
+    });
+  }
+
+  var TYPES = {line: line, spark: spark, mix: mix, bars: bars, range: range};
 
   function render(root) {
     (root || document).querySelectorAll("[data-chart]").forEach(function (host) {

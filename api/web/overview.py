@@ -34,6 +34,6 @@ def overview():
     return render_template(
         "overview.html", counts=counts, weekly=weekly, volume_chart=volume_chart, pending=store.count_pending(),
         movers=store.theme_movers() if user["role"] != "department" else {"up": [], "down": []},
-        departments=departments, gaps=gaps, chart=chart,
+        departments=departments, gaps=gaps, chart=chart, undated=store.undated_documents(),
         batches=list(store.db.query("select source, started_at, ingested, duplicates, rejected from batches "
                                     "order by started_at desc limit 5")))

@@ -28,7 +28,8 @@ ROUTED = ("select f.document_id from findings f join insight_findings x on x.fin
 
 @dataclass(frozen=True)
 class Filters:
-    """``date_from`` inclusive and ``date_to`` exclusive, both ISO 8601 strings in UTC."""
+    """``date_from`` inclusive and ``date_to`` exclusive, both ISO 8601 strings in UTC; ``source`` is
+    the source a document was ingested from (a file or batch name)."""
 
     date_from: str | None = None
     date_to: str | None = None
@@ -36,11 +37,12 @@ class Filters:
     theme: str | None = None
     department: str | None = None
     sentiment: str | None = None
+    source: str | None = None
 
     @property
     def on_documents(self) -> bool:
-        """Whether a filter needs the documents table (date, kind, department)."""
-        return any(v is not None for v in (self.date_from, self.date_to, self.kind, self.department))
+        """Whether a filter needs the documents table (date, kind, department, source)."""
+        return any(v is not None for v in (self.date_from, self.date_to, self.kind, self.department, self.source))
 
     def _common(self) -> tuple[list[str], list]:
         where, params = [], []
@@ -56,6 +58,9 @@ class Filters:
         if self.department:
             where.append(f"d.id in ({ROUTED})")
             params.append(self.department)
+        if self.source:
+            where.append("d.source = ?")
+            params.append(self.source)
         return where, params
 
     def documents_sql(self) -> tuple[str, list]:
@@ -166,14 +171,17 @@ class BrowseMixin:
                                   "created_at, updated_at, retired_at from themes where id = ?", [theme_id]))
         return rows[0] if rows else None
 
-    def theme_verbatims(self: "VocStore", theme_id: str, filters: Filters, *, limit: int = 10) -> list[dict]:
-        """Customer sentences of a theme, the most recent first."""
+    def theme_verbatims(self: "VocStore", theme_id: str | list[str], filters: Filters, *, limit: int = 10) -> list[dict]:
+        """Customer sentences of a theme (or of any of several, e.g. a group's members), the most recent first."""
+        ids = [theme_id] if isinstance(theme_id, str) else list(theme_id)
+        if not ids:
+            return []
         where, params = filters.sentences_sql(theme=False)
         return [self._verbatim(r) for r in self.db.query(
             "select s.id as sentence_id, s.document_id, s.seq, s.role, s.speaker, s.text, s.sentiment_label, "
             f"s.sentiment_score, d.kind, {WHEN} as received_at from sentences s "
-            f"join documents d on d.id = s.document_id where s.theme_id = ? and s.role in ({VOICE}) and {where} "
-            f"order by {WHEN} desc, s.id desc limit ?", [theme_id, *params, limit])]
+            f"join documents d on d.id = s.document_id where s.theme_id in ({','.join('?' * len(ids))}) "
+            f"and s.role in ({VOICE}) and {where} order by {WHEN} desc, s.id desc limit ?", [*ids, *params, limit])]
 
     @staticmethod
     def _verbatim(r: dict) -> dict:
