@@ -99,7 +99,9 @@ def test_themes_company_terms_from_frequent_handles():
 @pytest.mark.parametrize("term, ok", [("lost luggage", True), ("the", False), ("email", False),
                                       ("refund delays", True), ("xxxx", False), ("united", False),
                                       ("customer service", True), ("http", False), ("thanks", False),
-                                      ("account account", False), ("terrible", False)])
+                                      ("account account", False), ("terrible", False),
+                                      ("morning", False), ("cust says", False), ("three", False),
+                                      ("ill", False), ("called twice", True)])
 def test_themes_label_terms(term, ok):
     assert is_label_term(term, frozenset({"united"})) is ok
 

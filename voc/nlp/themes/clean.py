@@ -46,6 +46,13 @@ fails ugh wtf seriously pathetic annoying annoyed frustrated frustrating angry u
 sad shame joke amazing awesome nice happy glad sorry unhappy furious disgusted disgusting absolutely totally
 literally ever never again
 """.split())
+#: conversation and note-taking words that name no topic: kept out of labels and keywords only (the
+#: clustering features are unchanged)
+SMALL_TALK = frozenset("""
+morning afternoon evening night ill ll ve re yeah yep yup nope um uh hmm mm sure right alright bye goodbye sir
+madam maam mr mrs ms miss cust says stated states advised mentioned explained three four five six seven
+eight nine ten twenty nobody somebody everyone everybody actually basically maybe probably bit kind sort
+""".split())
 LABEL_JUNK = re.compile(r"^(?:x+|\d+|[\W_]+|email|phone|card|iban|ssn|national_id|url|http\w*|www\w*|rt)$")
 
 
@@ -116,6 +123,8 @@ def is_label_term(term: str, company: frozenset[str] = frozenset()) -> bool:
     if not words or any(LABEL_JUNK.match(w) for w in words) or any(w in company for w in words):
         return False
     if words[0] in FILLER or words[-1] in FILLER or any(w in FEELING for w in words):
+        return False
+    if words[0] in SMALL_TALK or words[-1] in SMALL_TALK:
         return False
     if len(words) > 1 and len(set(words)) < len(words):  # "account account", "oh oh"
         return False
