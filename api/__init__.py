@@ -64,6 +64,9 @@ def create_app(config: VocConfig | None = None, test_config: dict | None = None,
         from voc.worker import Worker
         job_worker = Worker(config).start()
     app.extensions["voc"] = VocApp(config, worker=job_worker)
+    from api.ratelimit import Buckets
+    app.extensions["voc"].state.update(key_limit=Buckets(config.server.rate_limit),
+                                       auth_failure_limit=Buckets(config.server.auth_failures))
 
     from api import departments, documents, errors, health, intake, keys, openapi, promises, search, themes, web
     errors.register(app)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import functools
 from typing import Callable
 
-from flask import g, request
+from flask import current_app, g, request
 
 from api import get_store
+from api.ratelimit import TooManyRequests
 from voc.errors import VocError
 
 
@@ -19,16 +20,37 @@ class Forbidden(VocError):
     code, status = "forbidden", 403
 
 
+def _limits() -> dict:
+    return current_app.extensions["voc"].state
+
+
+def check_auth_failures() -> None:
+    """429 while this address has used up its failed authentications for the minute."""
+    wait = _limits()["auth_failure_limit"].peek(request.remote_addr or "?")
+    if wait:
+        raise TooManyRequests("too many failed authentications from this address; wait and try again", wait)
+
+
+def note_auth_failure() -> None:
+    _limits()["auth_failure_limit"].take(request.remote_addr or "?")
+
+
 def current_key() -> dict:
     header = request.headers.get("Authorization", "")
     scheme, _, key = header.partition(" ")
+    check_auth_failures()
     if scheme.lower() != "bearer" or not key.strip():
         raise Unauthorized("an API key is required: send `Authorization: Bearer KEY` (create one with "
                            "`voc keys create`)")
     row = get_store().verify_api_key(key.strip())
     if row is None:
+        note_auth_failure()
         raise Unauthorized("the API key is not valid or has been revoked")
     g.key_name = row["name"]
+    wait = _limits()["key_limit"].take(f"key:{row['id']}")
+    if wait:
+        raise TooManyRequests(f"this key has made more than {_limits()['key_limit'].per_minute} requests in a "
+                              "minute; wait and try again", wait)
     return row
 
 

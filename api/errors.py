@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from voc.errors import VocError
@@ -39,7 +39,13 @@ def _page(status: int, message: str):
 def register(app: Flask) -> None:
     @app.errorhandler(VocError)
     def _voc_error(exc: VocError):
-        return _page(exc.status, exc.message) or error_response(exc.status, exc.code, exc.message)
+        response = _page(exc.status, exc.message) or error_response(exc.status, exc.code, exc.message)
+        retry = getattr(exc, "retry_after", None)
+        if retry is not None:
+            if isinstance(response, tuple):
+                response = make_response(*response)
+            response.headers["Retry-After"] = str(retry)
+        return response
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):

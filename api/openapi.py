@@ -106,7 +106,7 @@ def _operation(view: Callable, rule_args: list[Param], tag: str) -> dict:
     if rule_args:
         errors.add(404)
     if roles is not None:
-        errors |= {401, 403}
+        errors |= {401, 403, 429}
         out["security"] = [{"bearer": []}]
     else:
         out["security"] = []

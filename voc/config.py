@@ -216,12 +216,18 @@ class ServerSettings:
     port: int = 8000
     threads: int = 8
     max_upload_mb: int = 50
+    #: requests a minute per API key (0: no limit); beyond it the API answers 429 with Retry-After
+    rate_limit: int = 3000
+    #: failed authentications a minute per remote address before 429 (slows down guessing keys)
+    auth_failures: int = 30
 
     def __post_init__(self) -> None:
         _need_text("host", self.host, example="127.0.0.1")
         _need_int("port", self.port, 1, 65535)
         _need_int("threads", self.threads, 1, 256)
         _need_int("max_upload_mb", self.max_upload_mb, 1, 100_000)
+        _need_int("rate_limit", self.rate_limit, 0, 10_000_000)
+        _need_int("auth_failures", self.auth_failures, 0, 10_000_000)
 
 
 def _theme_settings() -> type:

@@ -169,9 +169,12 @@ def safe_next(target: str | None) -> str | None:
 def signin():
     error = None
     if request.method == "POST":
+        from api.auth import check_auth_failures, note_auth_failure
+        check_auth_failures()
         key = (request.form.get("key") or "").strip()
         row = get_store().verify_api_key(key) if key else None
         if row is None:
+            note_auth_failure()
             error = "That key is not valid or has been revoked. Ask an admin for one (`voc keys create`)."
         else:
             session.clear()
