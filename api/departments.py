@@ -5,7 +5,7 @@ A ``department`` key reaches its own inbox only; admins and the reading roles se
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, current_app, jsonify
 
 from api import get_store
 from api.auth import READERS, actor, check_department, require
@@ -93,8 +93,10 @@ def patch_insight(insight_id: int):
     if department is not None:
         if not isinstance(department, str) or not department.strip():
             raise InputError("`department` must be the name of a department")
-        return jsonify(store.reroute_insight(insight_id, department.strip(), actor=actor(), note=note))
+        return jsonify(store.reroute_insight(insight_id, department.strip(), actor=actor(), note=note,
+                                             config=current_app.extensions["voc"].config))
     if status not in ("acknowledged", "resolved"):
         raise InputError(f"`status` must be 'acknowledged' or 'resolved', found {status!r:.60}")
-    return jsonify(store.set_insight_status(insight_id, status, actor=actor(), note=note))
+    return jsonify(store.set_insight_status(insight_id, status, actor=actor(), note=note,
+                                            config=current_app.extensions["voc"].config))
 

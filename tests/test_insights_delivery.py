@@ -130,3 +130,23 @@ def test_insights_delivery_real_http_server_survives_a_restart(store, hooked):
         reopened.close()
     finally:
         server.shutdown()
+
+
+def test_acknowledging_through_the_api_queues_the_webhook(tmp_path, config_file):
+    """PATCH /api/v1/insights/{id} notifies the department's webhook, as the dashboard does."""
+    from api import create_app
+    from tests.api_seed import auth, make_key, seed
+    from voc.config import VocConfig
+    config_file.write_text(config_file.read_text().replace(
+        'keywords = ["delivery", "parcel"]', 'keywords = ["delivery", "parcel"]\nwebhook = "http://127.0.0.1:9/hook"'))
+    app = create_app(VocConfig.load(config_file, db=tmp_path / "voc.db", env={}), {"TESTING": True})
+    store = app.extensions["voc"].open_store()
+    ids = seed(store)
+    key = make_key(app, "department", department="logistics")
+    answer = app.test_client().patch(f"/api/v1/insights/{ids['insight_parcels']}", json={"status": "acknowledged"},
+                                     headers=auth(key))
+    assert answer.status_code == 200
+    events = [r["event"] for r in store.db.query("select event from webhook_outbox where insight_id = ?",
+                                                   [ids["insight_parcels"]])]
+    store.close()
+    assert events == ["insight.acknowledged"]

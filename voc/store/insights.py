@@ -27,7 +27,7 @@ class InsightsMixin:
         """Insights routed to ``department``: open ones first, then by severity, newest first."""
         where, params = ["i.department = ?"], [department]
         if status == "open":
-            where.append("i.status not in ('acknowledged', 'resolved')")
+            where.append("i.status != 'resolved'")
         elif status:
             where.append("i.status = ?")
             params.append(status)
