@@ -110,6 +110,44 @@ def test_semantic_search_finds_meaning_not_only_words(page, server):
     shot(page, "search")
 
 
+def test_a_department_acknowledges_then_resolves_an_insight(page, server):
+    sign_in(page, server, "department", "billing")
+    assert "/inbox" in page.url
+    card = page.locator("li[id^=insight-][data-status=new]").first
+    insight_id = card.get_attribute("id").split("-", 1)[1]
+    shot(page, "inbox")
+    page.locator(f"#ack-{insight_id} button").click()
+    page.wait_for_load_state()
+    assert page.locator(f"#insight-{insight_id}").get_attribute("data-status") == "acknowledged"
+    page.locator(f"#insight-{insight_id} summary", has_text="Resolve").click()
+    page.locator(f"#note-{insight_id}").fill("Refund batch re-run; customers credited")
+    page.locator(f"#resolve-{insight_id} button[type=submit]").click()
+    page.wait_for_load_state()
+    page.goto(f"{server.url}/insights/{insight_id}")
+    history = page.locator("#history").inner_text()
+    assert "acknowledged" in history and "resolved" in history and "customers credited" in history
+    shot(page, "insight")
+    # the department's own inbox only: another department's is refused
+    assert page.goto(f"{server.url}/inbox/network").status == 403
+
+
+def test_marketing_sees_promise_gaps_and_adds_a_promise(page, server):
+    sign_in(page, server, "marketing")
+    assert page.url.endswith("/promises")
+    cards = page.locator("[id^=promise-]:not(#promise-unregistered):not(#promise-form)")
+    assert cards.count() >= 5
+    shot(page, "promises")
+    page.locator("#add-promise").click()
+    page.locator("#f-id").fill("porting-1-day")
+    page.locator("#f-text").fill("Your number moves to Northwind within one working day")
+    page.locator("#f-department").select_option(index=1)
+    page.locator("#f-target").fill("1 business day")
+    page.locator("#save-promise").click()
+    page.wait_for_load_state()
+    assert "saved=porting-1-day" in page.url
+    assert page.locator("#promise-porting-1-day").is_visible()
+
+
 @pytest.mark.parametrize("path", ["/", "/themes", "/search?q=refund", "/promises", "/inbox", "/agents", "/upload"])
 def test_pages_fit_a_phone(browser, server, path):
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)

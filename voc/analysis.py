@@ -21,7 +21,9 @@ def run_analysis(store: "VocStore", config: "VocConfig", *, refit: bool = False,
 
     After the per-document pipeline, themes are updated (new sentences assigned to existing themes,
     or a refit when there are none yet, when ``refit`` asks, or when too many sentences are left
-    unassigned), then findings are routed into department insights.
+    unassigned), broken promises are linked again when the promise registry changed since they were
+    linked (a promise added, edited or deleted through the API or voc.toml), then findings are routed
+    into department insights.
     """
     from voc.nlp.pipeline import Pipeline
     from voc.nlp.themes import update_themes
@@ -30,8 +32,16 @@ def run_analysis(store: "VocStore", config: "VocConfig", *, refit: bool = False,
     # corpus-level steps: themes over every customer sentence, then findings routed into insights
     if refit or summary.analysed or not store.db["themes"].count:
         summary.themes = update_themes(store, config, refit=refit).line()
-    summary.routing = _route(store, config)
+    relinked = _relink(store, config)
+    summary.routing = "\n".join(x for x in (relinked, _route(store, config)) if x)
     return summary
+
+
+def _relink(store: "VocStore", config: "VocConfig") -> str:
+    """Broken promises linked again when the promise registry changed since they were linked."""
+    from voc.nlp.promises.relink import relink_findings
+    done = relink_findings(store, config)
+    return done.line() if done is not None else ""
 
 
 def _route(store: "VocStore", config: "VocConfig") -> str:

@@ -7,6 +7,7 @@ actor's name, in the same transaction.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import statistics
@@ -46,7 +47,7 @@ def parse_quantity(text: str | None) -> tuple[float, str] | None:
     if m:
         raw = m.group(1).lower()
         number = _NUMBER_WORDS[raw] if raw in _NUMBER_WORDS else float(raw.replace(",", "."))
-        return round(number * _UNIT_DAYS[m.group(2).lower()], 3), "days"
+        return round(number * _UNIT_DAYS[m.group(2).lower()], 5), "days"
     m = _MONEY.search(text)
     if m:
         amount = float((m.group(2) or m.group(3)).replace(",", "."))
@@ -63,6 +64,12 @@ def _median(values: list[str | None]) -> dict | None:
     unit = statistics.mode(u for _, u in parsed)
     return {"median": statistics.median(v for v, u in parsed if u == unit), "unit": unit,
             "n": sum(1 for _, u in parsed if u == unit)}
+
+
+def definition_hash(values: dict) -> str:
+    """SHA-256 of a promise's definition (text, owner, target, channel, validity), as voc.toml gives it."""
+    definition = [values.get(k) for k in PROMISE_FIELDS]
+    return hashlib.sha256(json.dumps(definition, separators=(",", ":")).encode("utf-8")).hexdigest()
 
 
 def _promise_record(row: dict) -> dict:
@@ -171,6 +178,22 @@ class CatalogMixin:
             })
         out.sort(key=lambda g: (-g["broken"], g["promise_id"] or "~"))
         return out
+
+    def unregistered_broken(self: "VocStore", where: str = "1", params: list | None = None, *,
+                            limit: int = 5000) -> list[dict]:
+        """The latest ``limit`` broken-promise findings linked to no registered promise, oldest first,
+        with their sentence's text hash and the department their finding or insight was routed to.
+        ``where`` filters documents ``d``."""
+        rows = self.db.query(
+            "select f.id, f.document_id, f.evidence, f.promised_value, f.reported_value, s.text_hash, "
+            "coalesce(d.received_at, d.created_at) as received_at, "
+            "(select r.department from finding_routes r where r.finding_id = f.id) as routed, "
+            "(select i.department from insight_findings x join insights i on i.id = x.insight_id "
+            " where x.finding_id = f.id and i.department is not null order by i.id limit 1) as inbox "
+            "from findings f join documents d on d.id = f.document_id left join sentences s on s.id = f.sentence_id "
+            f"where f.kind = 'broken_promise' and f.promise_id is null and {where} order by f.id desc limit ?",
+            [*(params or []), limit])
+        return sorted(rows, key=lambda r: r["id"])
 
     # -- departments -------------------------------------------------------------------------------
     def list_departments(self: "VocStore") -> list[dict]:

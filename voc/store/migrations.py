@@ -207,3 +207,10 @@ def _routing(db: sqlite_utils.Database) -> None:
                                      "status_code": int, "ok": int, "error": str, "duration_ms": float},
                                     pk="id", not_null={"outbox_id", "at", "attempt"},
                                     foreign_keys=[("outbox_id", "webhook_outbox", "id")])
+
+
+@migration(4, "promises remember the voc.toml definition they were last synced from")
+def _promise_config_hash(db: sqlite_utils.Database) -> None:
+    # sync_config writes a voc.toml promise only when this hash of its definition changes, so edits and
+    # deletions made through the API survive restarts
+    db.execute("alter table promises add column config_hash text")

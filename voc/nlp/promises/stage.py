@@ -69,17 +69,22 @@ class PromiseStage(Stage):
     @property
     def linker(self):
         if self._linker is None:
-            from voc.nlp.embed import SentenceEmbedder
-            from voc.nlp.promises.linker import PromiseLinker
-            embedder = SentenceEmbedder(self.config.nlp.embedding_model)
-            self._linker = PromiseLinker(self.config.promises, embedder.encode)
+            self._linker = self._make_linker(self.config.promises)
         return self._linker
+
+    def _make_linker(self, promises):
+        from voc.nlp.embed import SentenceEmbedder
+        from voc.nlp.promises.linker import PromiseLinker
+        return PromiseLinker(promises, SentenceEmbedder(self.config.nlp.embedding_model).encode)
 
     @property
     def version(self) -> str:
         return f"{self.name}/{self.detector.version}"
 
     def process(self, batch: list[DocState], store: "VocStore") -> None:
+        if self._linker is None:  # the registry as the database holds it: voc.toml plus the API's edits
+            from voc.nlp.promises.relink import registry_promises
+            self._linker = self._make_linker(registry_promises(store))
         if all(len(state.parses) == len(state.sentences) for state in batch):
             # the segmenter's in-context parses, made by the same spaCy pipeline: no second parse
             parsed = iter([doc for state in batch for doc in state.parses])
