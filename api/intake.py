@@ -91,7 +91,7 @@ def parse_document(doc: object, i: int, source: str) -> NewDocument:
       body={"type": "object", "required": ["documents"], "properties": {
           "documents": {"type": "array", "minItems": 1, "maxItems": MAX_DOCUMENTS, "items": ref("NewDocument")}}},
       responses={202: ("Stored; analysis queued", ref("Accepted"))}, errors=(413, 415))
-@require()
+@require("contact_center")
 def post_documents():
     """Stores every document in one transaction (all or none) and answers 202 with their ids, in
     the order given, and the id of the analysis job. A document of the same kind and external id
@@ -133,24 +133,17 @@ def post_documents():
     return response
 
 
-@bp.post("/uploads")
-@spec("Upload files of customer voice; queues their analysis",
-      body={"type": "object", "required": ["file"], "properties": {
-          "file": {"type": "array", "items": {"type": "string", "format": "binary"}},
-          "kind": {"enum": list(KINDS)}}},
-      body_type="multipart/form-data",
-      responses={202: ("Files read; per-file results; analysis queued", ref("UploadResult"))}, errors=(413, 415))
-@require()
-def post_upload():
-    """Reads each ``file`` part like ``voc ingest`` reads a file (CSV, TSV, JSON, JSON Lines, XLSX,
-    .txt, .eml, .mbox, .vtt, .srt). Each file is accepted, a duplicate, or rejected with its reason
-    (rejected files are kept in quarantine); the request answers 202 unless no file could be read
-    because of its type (415). A request over ``[server] max_upload_mb`` answers 413."""
+def receive_upload(who: str) -> dict:
+    """The work behind ``POST /api/v1/uploads`` and the dashboard's ``POST /upload``: read the request's
+    ``file`` parts like ``voc ingest`` reads files (spooled to disk, removed afterwards; rejected files
+    kept in quarantine with their reason), audit it as ``who`` and queue an analysis job. Returns the
+    result body: batch_id, accepted, duplicates, rejected, files (one per file) and job_id. Raises
+    :class:`UnsupportedMediaType` when the request is not multipart or no file is of a type voc reads."""
     from voc.ingest import Ingestor, IngestOptions
     if not (request.content_type or "").startswith("multipart/form-data"):
         raise UnsupportedMediaType("send the files as multipart/form-data with one `file` part per file")
     files = [f for f in request.files.getlist("file") + request.files.getlist("files")  # `files`: a common slip
-             if f and f.filename is not None]
+             if f and f.filename]
     if not files:
         raise InputError("no `file` part in the upload. Fix: send each file as a multipart part named `file`")
     kind = request.form.get("kind") or request.args.get("kind") or None
@@ -183,11 +176,27 @@ def post_upload():
     if all(r["status"] == "rejected" and (r["error"] or "").startswith("unsupported file type") for r in results):
         raise UnsupportedMediaType("no file of a type voc reads: " + "; ".join(f"{r['file']}: {r['error']}"
                                                                              for r in results))
-    store.audit(actor(), "upload", summary.batch_id, {"files": names, "accepted": summary.ingested,
-                                                      "duplicates": summary.duplicates, "rejected": summary.rejected})
+    store.audit(who, "upload", summary.batch_id, {"files": names, "accepted": summary.ingested,
+                                                  "duplicates": summary.duplicates, "rejected": summary.rejected})
     job_id = queue_analysis(store, {"batch_id": summary.batch_id})
-    response = jsonify({"batch_id": summary.batch_id, "accepted": summary.ingested, "duplicates": summary.duplicates,
-                        "rejected": rejected, "files": results, "job_id": job_id})
+    return {"batch_id": summary.batch_id, "accepted": summary.ingested, "duplicates": summary.duplicates,
+            "rejected": rejected, "files": results, "job_id": job_id}
+
+
+@bp.post("/uploads")
+@spec("Upload files of customer voice; queues their analysis",
+      body={"type": "object", "required": ["file"], "properties": {
+          "file": {"type": "array", "items": {"type": "string", "format": "binary"}},
+          "kind": {"enum": list(KINDS)}}},
+      body_type="multipart/form-data",
+      responses={202: ("Files read; per-file results; analysis queued", ref("UploadResult"))}, errors=(413, 415))
+@require("contact_center")
+def post_upload():
+    """Reads each ``file`` part like ``voc ingest`` reads a file (CSV, TSV, JSON, JSON Lines, XLSX,
+    .txt, .eml, .mbox, .vtt, .srt). Each file is accepted, a duplicate, or rejected with its reason
+    (rejected files are kept in quarantine); the request answers 202 unless no file could be read
+    because of its type (415). A request over ``[server] max_upload_mb`` answers 413."""
+    response = jsonify(receive_upload(actor()))
     response.status_code = 202
     return response
 

@@ -20,9 +20,10 @@ def test_api_auth_reading_roles_read_everything(app, client, store, role):
 @pytest.mark.parametrize("role", ["analyst", "product", "contact_center", "marketing"])
 def test_api_auth_non_admins_cannot_write_or_manage_keys(app, client, role):
     headers = auth(make_key(app, role))
-    writes = [("post", "/api/v1/documents", {"documents": [{"kind": "note", "text": "hi"}]}),
-              ("post", "/api/v1/keys", {"name": "x", "role": "admin"}), ("get", "/api/v1/keys", None),
+    writes = [("post", "/api/v1/keys", {"name": "x", "role": "admin"}), ("get", "/api/v1/keys", None),
               ("delete", "/api/v1/keys/1", None)]
+    if role != "contact_center":  # the contact center sends in transcripts and notes
+        writes.append(("post", "/api/v1/documents", {"documents": [{"kind": "note", "text": "hi"}]}))
     for method, path, body in writes:
         response = getattr(client, method)(path, json=body, headers=headers)
         assert response.status_code == 403 and response.json["error"]["code"] == "forbidden", (method, path)

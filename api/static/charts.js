@@ -126,7 +126,8 @@
 
   /* range: one row per item, on a shared axis around zero: its whole range (thin line), the middle
      half (band), each value (small dots) and the mean (large dot, green above +margin, red below
-     -margin). spec.rows: [{label, mean, low, high, min, max, points}]; drawn at the host's own width
+     -margin; hollow when the row has few values). spec.rows: [{label, mean, low, high, min, max,
+     points, few}]; drawn at the host's own width
      so that labels stay legible on a phone. */
   function range(host, spec) {
     var rows = spec.rows || [], margin = spec.margin === undefined ? 0.1 : spec.margin;
@@ -143,7 +144,7 @@
     });
     lim = Math.ceil(lim * 2) / 2;
     var xAt = function (v) { return L + (W - L - R) * (v + lim) / (2 * lim); };
-    var ticks = [-lim, -lim / 2, 0, lim / 2, lim];
+    var ticks = W - L - R < 260 ? [-lim, 0, lim] : [-lim, -lim / 2, 0, lim / 2, lim];
     ticks.forEach(function (t) {
       el("line", {x1: xAt(t), x2: xAt(t), y1: T, y2: H - B, stroke: t === 0 ? "#8a93a3" : "#e3e6ec",
                   "stroke-dasharray": t === 0 ? "4 3" : ""}, svg);
@@ -167,7 +168,8 @@
       (r.points || []).forEach(function (v) {
         el("circle", {cx: xAt(v), cy: y, r: 2.5, fill: "#1d2330", "fill-opacity": 0.45}, g);
       });
-      el("circle", {cx: xAt(r.mean), cy: y, r: 6, fill: color, stroke: "#fff", "stroke-width": 1.5}, g);
+      el("circle", r.few ? {cx: xAt(r.mean), cy: y, r: 5, fill: "#fff", stroke: color, "stroke-width": 2}
+                         : {cx: xAt(r.mean), cy: y, r: 6, fill: color, stroke: "#fff", "stroke-width": 1.5}, g);
       el("text", {x: W - R + 8, y: y + 4, "font-size": 13, fill: color, "font-weight": 600}, g)
         .textContent = (r.mean > 0 ? "+" : "") + fmt(r.mean);
     });

@@ -21,6 +21,7 @@ import sqlite_utils
 
 from voc.errors import InputError, NotFound, StoreError
 from voc.store import migrations
+from voc.store.agents import AgentsMixin
 from voc.store.browse import BrowseMixin
 from voc.store.catalog import CatalogMixin
 from voc.store.documents import DocumentsMixin
@@ -39,7 +40,8 @@ def utcnow() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
-class VocStore(DocumentsMixin, ExportMixin, BrowseMixin, CatalogMixin, InsightsMixin, JobsMixin, ReportsMixin):
+class VocStore(DocumentsMixin, ExportMixin, BrowseMixin, CatalogMixin, InsightsMixin, JobsMixin, ReportsMixin,
+               AgentsMixin):
     """A voc database. ``VocStore(path)`` opens (creating and migrating) it."""
 
     def __init__(self, path: str | Path, *, migrate: bool = True, timeout: float = 60.0):
