@@ -229,6 +229,21 @@ def test_linker_respects_validity_dates(promises):
     assert linker.link(vector, [], day="2026-08-01T10:00:00+00:00").promise_id is None
 
 
+def test_linker_mentions_need_a_nearer_match_than_breaks(promises):
+    from voc.nlp.promises.linker import MENTION_THRESHOLD, THRESHOLD, PromiseLinker
+    linker = PromiseLinker(promises, _bag)
+    near = "refund processed in 5 business days"
+    assert linker.mention(_bag([near])[0], q.extract(near)).promise_id == "refund-5-days"
+    # half way to the refund promise (cosine 0.5) and orthogonal to the others: enough to link a break,
+    # not to count as a mention
+    other = np.zeros(len(VOCAB), dtype=np.float32)
+    other[VOCAB.index("week")] = 1.0
+    vague = 0.5 * linker.vectors[0] + np.sqrt(0.75) * other
+    link = linker.link(vague, [])
+    assert THRESHOLD <= link.score < MENTION_THRESHOLD and link.promise_id == "refund-5-days"
+    assert linker.mention(vague, []).promise_id is None
+
+
 def test_linker_without_promises_links_nothing():
     from voc.nlp.promises.linker import PromiseLinker
     linker = PromiseLinker([], _bag)
@@ -266,6 +281,7 @@ def test_stage_finds_broken_promises_and_agent_commitments(config, store, write)
         {"id": "p2", "text": "@united I was told at the airport someone would call me today but they haven't."},
         {"id": "n1", "text": "My flight is late and the agent at the gate was rude."},
         {"id": "n2", "text": "Thank you so much, the bags came straight to my hotel!"},
+        {"id": "m1", "text": "My refund arrived within five business days. Thank you."},
     ]
     notes = write("notes.jsonl", "\n".join(json.dumps(r) for r in rows) + "\n")
     write("call.txt", "Agent (Dana): Thanks for calling Northwind, how can I help?\n"
@@ -282,6 +298,13 @@ def test_stage_finds_broken_promises_and_agent_commitments(config, store, write)
     assert (p1["promised_value"], p1["reported_value"]) == ("5 business days", "three weeks")
     gaps = [r["gap"] for r in store.db.query("select gap from findings where kind = 'broken_promise'")]
     assert "+14 days" in gaps
+    mentions = {r["external_id"]: r["promise_id"] for r in store.db.query(
+        "select d.external_id, f.promise_id from findings f join documents d on d.id = f.document_id "
+        "where f.kind = 'promise_mention'")}
+    assert mentions == {"m1": "refund-5-days"}  # p1 reports it broken: a break, not also a mention
+    assert not docs["m1"]["broken_promises"]
+    gap = store.promise_gaps()[0]
+    assert (gap["promise_id"], gap["mentions"], gap["broken"], gap["broken_rate"]) == ("refund-5-days", 2, 1, 0.5)
     commitments = list(store.db.query("select evidence, detail from findings where kind = 'commitment'"))
     assert len(commitments) == 1 and json.loads(commitments[0]["detail"])["agent"] == "Dana"
     assert "call you back tomorrow" in commitments[0]["evidence"]

@@ -4,7 +4,10 @@ For every sentence it computes the rule cues (spaCy), the detector's probability
 cues), and for the sentences found: the registered promise it contradicts (:mod:`linker`), the
 promised and reported quantities and their gap (:mod:`quantities`). Customer, participant and
 unknown-role sentences give ``broken_promise`` findings; agent sentences that commit to a future
-action ("I'll call you back tomorrow") give ``commitment`` findings with the agent's name.
+action ("I'll call you back tomorrow") give ``commitment`` findings with the agent's name. A customer
+sentence that breaks nothing but speaks of a registered promise gives a ``promise_mention`` (one per
+document and promise, the nearest sentence), so the gap report can say what share of the customers
+who speak of a promise report it broken.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ if TYPE_CHECKING:
     from voc.store import VocStore
 
 CUSTOMER_ROLES = ("customer", "participant", "unknown")
+#: the findings this stage writes (and replaces when it runs again)
+OWN_KINDS = ("broken_promise", "commitment", "promise_mention")
 _TURN = re.compile(r"\b(but|yet|however|instead|now|still|although|though|only|actually|it took|took|charged|"
                    r"waited|been)\b|[;:]|\s[-–—]\s", re.I)
 
@@ -92,7 +97,7 @@ class PromiseStage(Stage):
             texts = [s.text for state in batch for s in state.sentences]
             parsed = iter(self.cue_matcher.parse(texts)) if texts else iter(())
         for state in batch:
-            state.findings = [f for f in state.findings if f.kind not in ("broken_promise", "commitment")]
+            state.findings = [f for f in state.findings if f.kind not in OWN_KINDS]
             if not state.sentences:
                 continue
             cues = [self.cue_matcher.cues(next(parsed)) for _ in state.sentences]
@@ -110,6 +115,7 @@ class PromiseStage(Stage):
             chosen = self.detector.decide(probs[mine], [cues[i] for i in mine], vectors[mine])
             for i, hit in zip(mine, chosen):
                 found[i] = hit
+        mentions: dict[str, Finding] = {}
         for i, sentence in enumerate(sentences):
             if sentence.role == "agent":
                 if cues[i].flags.get("agent_future") and not cues[i].flags.get("question"):
@@ -119,9 +125,28 @@ class PromiseStage(Stage):
                         promised_value=quantities[0].text if quantities else None, confidence=1.0,
                         detail={"agent": agent_name(sentence.speaker), "speaker": sentence.speaker}))
                 continue
-            if sentence.role not in CUSTOMER_ROLES or not found[i]:
+            if sentence.role not in CUSTOMER_ROLES:
                 continue
-            state.findings.append(self._broken(state, i, cues, float(probs[i]), vectors[i]))
+            if found[i]:
+                state.findings.append(self._broken(state, i, cues, float(probs[i]), vectors[i]))
+                continue
+            mention = self._mention(state, i, vectors[i])
+            if mention is not None and (mention.promise_id not in mentions
+                                        or mention.confidence > mentions[mention.promise_id].confidence):
+                mentions[mention.promise_id] = mention
+        broken = {f.promise_id for f in state.findings if f.kind == "broken_promise"}
+        state.findings.extend(m for pid, m in sorted(mentions.items()) if pid not in broken)
+
+    def _mention(self, state: DocState, i: int, vector: np.ndarray) -> Finding | None:
+        sentence = state.sentences[i]
+        if not self.linker.promises or not vector.any():
+            return None
+        link = self.linker.mention(vector, q.extract(sentence.text), day=state.document.received_at)
+        if link.promise_id is None:
+            return None
+        return Finding(kind="promise_mention", stage=self.version, sentence_seq=sentence.seq,
+                       promise_id=link.promise_id, evidence=sentence.text, confidence=round(link.score, 4),
+                       detail={"link_score": round(link.score, 4)})
 
     def _broken(self, state: DocState, i: int, cues: list["Cues"], prob: float, vector: np.ndarray) -> Finding:
         sentence = state.sentences[i]
