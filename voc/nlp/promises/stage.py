@@ -118,7 +118,8 @@ class PromiseStage(Stage):
         mentions: dict[str, Finding] = {}
         for i, sentence in enumerate(sentences):
             if sentence.role == "agent":
-                if cues[i].flags.get("agent_future") and not cues[i].flags.get("question"):
+                flags = cues[i].flags
+                if (flags.get("agent_future") or flags.get("agent_future_chain")) and not flags.get("question"):
                     quantities = q.extract(sentence.text)
                     state.findings.append(Finding(
                         kind="commitment", stage=self.version, sentence_seq=sentence.seq, evidence=sentence.text,
