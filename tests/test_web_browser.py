@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser import CHROMIUM_ARGS, LiveServer, chromium_path, overflows, sign_in, unlabelled_controls
+from tests.browser import CHROMIUM_ARGS, ROOT, LiveServer, chromium_path, overflows, sign_in, unlabelled_controls
 
 pytestmark = pytest.mark.slow
 
-SHOTS = Path(os.environ["VOC_SCREENSHOTS"]) if os.environ.get("VOC_SCREENSHOTS") else None
+#: where screenshots go (a relative path is taken from the checkout: the tests run in temporary folders)
+SHOTS = ROOT / os.environ["VOC_SCREENSHOTS"] if os.environ.get("VOC_SCREENSHOTS") else None
 
 
 @pytest.fixture(scope="module")
@@ -146,6 +147,49 @@ def test_marketing_sees_promise_gaps_and_adds_a_promise(page, server):
     page.wait_for_load_state()
     assert "saved=porting-1-day" in page.url
     assert page.locator("#promise-porting-1-day").is_visible()
+
+
+CALL = """Northwind Mobile phone call 901
+Date: 2026-10-02
+Channel: phone
+
+Agent (Quinn): Thank you for calling Northwind Mobile, this is Quinn. How can I help?
+Customer: My internet has been down for three days and nobody has fixed it. I am furious.
+Agent (Quinn): I'm sorry, that is not acceptable. I can see the fault on your line and I've booked an engineer for tomorrow morning.
+Customer: Last time they told me it would be fixed within 24 hours and it never was.
+Agent (Quinn): I understand. I'll call you back tomorrow at noon to make sure it's working.
+Customer: OK, thank you Quinn, that's really helpful. I feel much better now.
+"""
+
+
+def test_contact_center_uploads_a_transcript_and_sees_it_analysed(page, server, tmp_path):
+    call = tmp_path / "call_2026-10-02_quinn.txt"
+    call.write_text(CALL)
+    junk = tmp_path / "scan.png"
+    junk.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))
+    sign_in(page, server, "contact_center")
+    page.goto(server.url + "/upload")
+    assert unlabelled_controls(page) == []
+    page.get_by_label("Files to upload").set_input_files([str(call), str(junk)])
+    page.get_by_role("button", name="Upload and analyse").click()
+    page.wait_for_selector("ul#upload-file-results li")
+    results = {li.get_attribute("data-status"): li.inner_text()
+               for li in page.locator("ul#upload-file-results li").all()}
+    assert "ingested" in results and "rejected" in results, results
+    page.wait_for_function("document.querySelector('#job-status') && "
+                           "/^(Done|The analysis failed)/.test(document.querySelector('#job-status').textContent)",
+                           timeout=300_000)
+    assert page.locator("#job-status").inner_text().startswith("Done"), page.locator("#job-status").inner_text()
+    assert page.locator("progress#job-progress").get_attribute("value") == "100"
+    shot(page, "upload")
+    page.goto(server.url + "/agents")
+    page.wait_for_selector("#agents-chart[data-drawn] svg")
+    row = page.locator("#agents-table tr", has=page.locator("th[scope=row] a", has_text="Quinn"))
+    assert row.count() == 1
+    shot(page, "agents")
+    page.locator("#agents-table th[scope=row] a", has_text="Quinn").click()
+    shift = page.locator("article.conversation").first.inner_text()
+    assert "call back" in shift.lower() or "commitment" in shift.lower(), shift
 
 
 @pytest.mark.parametrize("path", ["/", "/themes", "/search?q=refund", "/promises", "/inbox", "/agents", "/upload"])
