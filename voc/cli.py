@@ -9,74 +9,14 @@ from __future__ import annotations
 
 import os
 import sys
-import traceback
 from pathlib import Path
 from typing import Any, Callable
 
 import click
 
 from voc import __version__
-from voc.errors import VocError
-
-KIND_CHOICES = ["email", "transcript", "focus_group", "interview", "complaint", "survey", "review", "social", "note"]
-
-
-class VocGroup(click.Group):
-    """Turns errors into one line (``--debug`` or ``VOC_DEBUG=1`` shows the traceback)."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
-            raise
-        except KeyboardInterrupt:
-            click.echo("interrupted", err=True)
-            ctx.exit(130)
-        except Exception as exc:  # noqa: BLE001 - the one place every error ends up
-            if ctx.meta.get("voc.debug") or os.environ.get("VOC_DEBUG"):
-                traceback.print_exc()
-            if isinstance(exc, VocError):
-                click.echo(f"error: {exc.message}", err=True)
-            else:
-                click.echo(f"error: unexpected {type(exc).__name__}: {exc} (run with --debug for the traceback)",
-                           err=True)
-            ctx.exit(1)
-
-
-def _remember(key: str) -> Callable:
-    def callback(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
-        if value is not None and value is not False:
-            ctx.meta[key] = value
-        return value
-    return callback
-
-
-def global_options(f: Callable) -> Callable:
-    """``--db``, ``--config`` and ``--debug``, accepted before or after the command name."""
-    f = click.option("--debug", is_flag=True, expose_value=False, callback=_remember("voc.debug"),
-                     help="Show the full traceback when something fails.")(f)
-    f = click.option("--config", "config_path", type=click.Path(dir_okay=False), expose_value=False,
-                     callback=_remember("voc.config"),
-                     help="voc.toml to use [env VOC_CONFIG; default ./voc.toml when present].")(f)
-    f = click.option("--db", type=click.Path(dir_okay=False), expose_value=False, callback=_remember("voc.db"),
-                     help="SQLite database file [env VOC_DB; default ./voc.db].")(f)
-    return f
-
-
-def load_config(ctx: click.Context):
-    from voc.config import VocConfig
-    return VocConfig.load(ctx.meta.get("voc.config"), db=ctx.meta.get("voc.db"))
-
-
-def open_store(config):
-    from voc.store import VocStore
-    store = VocStore(config.db_path)
-    store.sync_config(config)
-    return store
-
-
-def _stderr_is_terminal() -> bool:
-    return sys.stderr.isatty()
+from voc.commands.common import (KIND_CHOICES, VocGroup, _stderr_is_terminal,  # noqa: F401
+                                 global_options, load_config, open_store)
 
 
 @click.group(cls=VocGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -311,107 +251,6 @@ def keys_revoke(ctx: click.Context, name: str) -> None:
 
 
 @main.group()
-def promises() -> None:
-    """The promise registry, how often each promise is reported broken, and candidate promises."""
-
-
-def filter_options(f: Callable) -> Callable:
-    """The filters of the API's lists (``--from``, ``--to``, ``--kind``, ``--theme``, ``--department``,
-    ``--sentiment``) and ``--format``."""
-    for option in reversed([
-            click.option("--from", "date_from", metavar="DATE", help="Documents received on or after (ISO 8601)."),
-            click.option("--to", "date_to", metavar="DATE", help="Received before (a date alone includes that day)."),
-            click.option("--kind", type=click.Choice(KIND_CHOICES), help="Documents of this kind only."),
-            click.option("--theme", metavar="ID", help="Documents with a sentence in this theme."),
-            click.option("--department", metavar="NAME", help="Documents routed to this department."),
-            click.option("--sentiment", type=click.Choice(["negative", "neutral", "positive"]),
-                         help="Documents with this overall sentiment."),
-            click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
-                         help="A table for the terminal, or the API's JSON.")]):
-        f = option(f)
-    return f
-
-
-def _documents_where(date_from, date_to, kind, theme, department, sentiment) -> tuple[str, list]:
-    from voc.promise_report import date_bound
-    from voc.store.browse import Filters
-    try:
-        f = Filters(date_bound(date_from), date_bound(date_to, end=True), kind, theme, department, sentiment)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--from/--to") from None
-    return f.documents_sql()
-
-
-def _print(rows: Any, fmt: str, lines: Callable[[Any], list[str]]) -> None:
-    import json
-    click.echo(json.dumps(rows, indent=2, ensure_ascii=False) if fmt == "json" else "\n".join(lines(rows)))
-
-
-@promises.command("list")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
-              help="A table for the terminal, or the API's JSON.")
-@global_options
-@click.pass_context
-def promises_list(ctx: click.Context, fmt: str) -> None:
-    """List the registered promises (voc.toml and the API): id, owner, target, source, validity, text."""
-    from voc.promise_report import promises_lines
-    with open_store(load_config(ctx)) as store:
-        _print(store.list_promises(), fmt, promises_lines)
-
-
-@promises.command("gaps")
-@filter_options
-@click.option("--examples", type=click.IntRange(0, 50), default=3, show_default=True,
-              help="Latest verbatims shown per promise.")
-@global_options
-@click.pass_context
-def promises_gaps(ctx: click.Context, fmt: str, examples: int, **filters: Any) -> None:
-    """How often each promise is reported broken (the report of GET /api/v1/promises/gaps).
-
-    Per promise, the most broken first: documents mentioning it, documents reporting it broken, the
-    rate, the weekly trend of breaks (last 12 weeks), the median promised and reported values, the
-    owner and the latest examples. Broken commitments matching no promise are `(unregistered)`.
-    """
-    from voc.promise_report import gaps_lines
-    where, params = _documents_where(**filters)
-    with open_store(load_config(ctx)) as store:
-        _print(store.promise_gaps(where, params, examples=examples), fmt, gaps_lines)
-
-
-@promises.command("candidates")
-@filter_options
-@click.option("--min-mentions", type=click.IntRange(1, 1000), default=3, show_default=True,
-              help="Documents a recurring commitment needs to become a candidate.")
-@click.option("--examples", type=click.IntRange(0, 50), default=3, show_default=True,
-              help="Latest verbatims shown per candidate.")
-@click.option("--toml", "as_toml", is_flag=True, help="Print the candidates as [[promises]] entries for voc.toml.")
-@global_options
-@click.pass_context
-def promises_candidates(ctx: click.Context, fmt: str, min_mentions: int, examples: int, as_toml: bool,
-                        **filters: Any) -> None:
-    """Candidate promises: recurring broken commitments that match no registered promise.
-
-    Clusters the unregistered broken promises by meaning (their stored sentence embeddings) and by
-    the kind of quantity promised; each cluster with at least --min-mentions documents is shown with
-    a suggested promise (id, text, typical promised value, owner). Register one in voc.toml (--toml
-    prints the entries) or with POST /api/v1/promises; the next `voc analyze` links its broken
-    promises to it and it leaves this list.
-    """
-    from voc.nlp.models import embedding_model_id
-    from voc.nlp.promises.candidates import find_candidates
-    from voc.promise_report import candidates_lines, candidates_toml
-    config = load_config(ctx)
-    where, params = _documents_where(**filters)
-    with open_store(config) as store:
-        found = find_candidates(store, embedding_model_id(config.nlp.embedding_model), where, params,
-                                min_mentions=min_mentions, examples=examples)
-    if as_toml:
-        click.echo(candidates_toml(found), nl=False)
-    else:
-        _print(found, fmt, candidates_lines)
-
-
-@main.group()
 def train() -> None:
     """Retrain a model from your own labelled data."""
 
@@ -491,6 +330,11 @@ def demo(ctx: click.Context, corpora: str | None, rebuild: bool, no_serve: bool,
     click.echo(f"\n  voc demo: http://{host}:{port}/\n  admin API key: {key}\n")
     if not no_serve:
         _serve(config, host, port)
+
+
+from voc.commands.promises import promises  # noqa: E402
+
+main.add_command(promises)
 
 
 if __name__ == "__main__":
