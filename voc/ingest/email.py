@@ -9,7 +9,6 @@ library ``email`` package is used (``policy.default``, ``compat32`` when that fa
 from __future__ import annotations
 
 import binascii
-import codecs
 import datetime as dt
 import email.policy
 import email.utils
@@ -21,7 +20,9 @@ from email.parser import BytesParser
 from typing import Any, BinaryIO, Iterator
 
 from voc.ingest.base import BadItem, Item, ReadContext, Rejected, normalise_date
+from voc.ingest.email_reply import _customer_text, extract_reply, strip_signature
 from voc.ingest.html import html_to_text
+from voc.ingest.mime_text import decode_bytes, decode_header
 from voc.records import NewDocument
 
 __all__ = ["read_eml", "read_mbox", "message_to_document", "decode_bytes", "decode_header", "extract_reply",
@@ -31,105 +32,6 @@ MAX_MESSAGE = 100 * 2**20  # an mbox message larger than this is skipped (a BadI
 _PIECE = 1 << 20  # mbox lines are read in pieces of at most this many bytes
 _KNOWN_HEADERS = {"from", "to", "cc", "subject", "date", "message-id", "received", "content-type", "mime-version",
                   "return-path", "sender", "reply-to", "delivered-to", "in-reply-to", "references"}
-
-# -- charsets ---------------------------------------------------------------------------------------
-_ALIASES = {"ks_c_5601-1987": "cp949", "ks_c_5601": "cp949", "ks_c_5601_1987": "cp949", "euc-kr": "cp949",
-            "euc_kr": "cp949", "korean": "cp949", "shift_jis": "cp932", "shift-jis": "cp932", "sjis": "cp932",
-            "x-sjis": "cp932", "ms_kanji": "cp932", "windows-31j": "cp932", "csshiftjis": "cp932",
-            "gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "gb_2312-80": "gb18030", "cn-gb": "gb18030",
-            "big5": "big5hkscs", "x-x-big5": "big5hkscs", "iso-8859-8-i": "iso8859-8", "x-mac-roman": "mac_roman",
-            "macintosh": "mac_roman", "windows-874": "cp874", "tis-620": "cp874", "utf8": "utf-8"}
-_SUPERSETS = {"iso2022_jp": ("iso2022_jp_ext", "iso2022_jp_2", "iso2022_jp_3")}
-_LATIN = {"iso-8859-1", "iso8859-1", "iso_8859-1", "latin1", "latin-1", "l1", "cp819", "windows-1252", "cp1252"}
-_ASCII = {"us-ascii", "ascii", "ansi_x3.4-1968", "us", "iso646-us"}
-
-
-def _codec(charset: str) -> str | None:
-    try:
-        info = codecs.lookup(_ALIASES.get(charset, charset))
-    except (LookupError, ValueError):
-        return None
-    return info.name if getattr(info, "_is_text_encoding", True) else None
-
-
-def _guess(data: bytes) -> str:
-    for codec in ("utf-8", "cp1252"):
-        try:
-            return data.decode(codec)
-        except UnicodeDecodeError:
-            continue
-    return data.decode("latin-1")
-
-
-def decode_bytes(data: bytes, charset: str | None) -> tuple[str, bool]:
-    """``(text, guessed)`` for ``data`` in the declared ``charset``; ``guessed`` when it had to fall back."""
-    name = re.sub(r"[^a-z0-9_.:+-]", "", (charset or "").strip().strip("\"'").lower())
-    codec = _codec(name) if name and name not in _ASCII | _LATIN else None
-    if not (codec or "").startswith(("iso2022", "utf-7", "hz")) and _decodes(data, "ascii"):
-        return data.decode("ascii"), False  # escape-based charsets (ISO-2022-JP, UTF-7) are 7-bit too
-    if name in _LATIN:  # as browsers do, Windows-1252 for Latin-1; UTF-8 mislabelled as Latin-1 is common
-        if _decodes(data, "utf-8"):
-            return data.decode("utf-8"), True
-        return (data.decode("cp1252") if _decodes(data, "cp1252") else data.decode("latin-1")), False
-    if codec:
-        for candidate in (codec, *_SUPERSETS.get(codec, ())):
-            if _decodes(data, candidate):
-                return data.decode(candidate).lstrip("\ufeff"), False
-        if codec != "utf-8" and _decodes(data, "utf-8"):
-            return data.decode("utf-8"), True
-        return data.decode(codec, errors="replace"), True
-    return _guess(data), True  # undeclared, us-ascii with 8-bit bytes, or an unknown charset name
-
-
-def _decodes(data: bytes, codec: str) -> bool:
-    try:
-        data.decode(codec)
-        return True
-    except (UnicodeDecodeError, LookupError):
-        return False
-
-
-# -- headers ----------------------------------------------------------------------------------------
-_ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=")
-
-
-def _word_bytes(encoding: str, payload: str) -> bytes | None:
-    try:
-        if encoding in "bB":
-            payload = re.sub(r"[^A-Za-z0-9+/]", "", payload)
-            payload = payload[: len(payload) - (len(payload) % 4 == 1)]
-            return binascii.a2b_base64(payload + "=" * (-len(payload) % 4))
-        return binascii.a2b_qp(payload.encode("ascii", "replace"), header=True)
-    except (binascii.Error, ValueError):
-        return None
-
-
-def decode_header(value: Any, charset: str | None = None) -> str:
-    """A header value as one line of text: RFC 2047 encoded words and raw bytes (in ``charset``) decoded."""
-    if value is None:
-        return ""
-    text = re.sub(r"\r?\n[ \t]*|\r", " ", str(value))
-    if re.search(r"[\udc80-\udcff\x1b]", text):  # raw bytes: RFC 6532 UTF-8, a legacy charset, ISO-2022-JP
-        data = text.encode("utf-8", "surrogateescape")
-        text = decode_bytes(data, "iso-2022-jp" if b"\x1b" in data else charset or "utf-8")[0]
-    pieces: list[list[Any]] = []  # [charset or None, text or bytes]
-    pos = 0
-    for match in _ENCODED_WORD.finditer(text):
-        gap = text[pos:match.start()]
-        if gap and not (gap.isspace() and pieces and pieces[-1][0]):
-            pieces.append([None, gap])
-        word_charset, data = match.group(1).split("*")[0].lower(), _word_bytes(match.group(2), match.group(3))
-        if data is None:
-            pieces.append([None, match.group(0)])
-        elif pieces and pieces[-1][0] == word_charset:
-            pieces[-1][1] += data  # a character split over two encoded words
-        else:
-            pieces.append([word_charset, data])
-        pos = match.end()
-    pieces.append([None, text[pos:]])
-    decoded = "".join(part if cs is None else decode_bytes(part, cs)[0] for cs, part in pieces)
-    return " ".join(re.sub(r"[\x00-\x1f\x7f]", " ", decoded).split())
-
 
 # -- MIME structure ---------------------------------------------------------------------------------
 _SIGNATURES = {"application/pgp-signature", "application/pkcs7-signature", "application/x-pkcs7-signature"}
@@ -294,118 +196,6 @@ def _text_of(part: Message, ctype: str, params: dict[str, str]) -> tuple[str, bo
     elif params.get("format", "").lower() == "flowed":
         text = re.sub(r"(?m)^(?!>)(?!-- $)(.*[^ \n]) \n(?![>\n])", r"\1 ", text)  # RFC 3676 soft line breaks
     return text, guessed
-
-
-# -- quoted replies and signatures ------------------------------------------------------------------
-_QUOTED = re.compile(r"^[ \t]*>")
-_WROTE = re.compile(r"(wrote|writes|schrieb|a écrit|escribió|ha scritto|schreef|skrev|napisał\(a\)|napisał|"
-                    r"kirjoitti|escreveu|написал\(а\)|написала?|yazdı|írta|napsal|έγραψε|写道|寫道|が書きました)"
-                    r"(\s.{0,80})?\s*[:：]$", re.I)
-_HEADER_START = re.compile(r"^\s*(-+\s*)?((On|Am|Le|El|Il|Op|Em|Den|Dne|W dniu)\b|\d)", re.I)
-_CUT = re.compile(
-    r"^\s*-{2,}\s*(Original Message|Original|Ursprüngliche Nachricht|Message d'origine|Mensaje original|"
-    r"Messaggio originale|Oorspronkelijk bericht|Originalmeddelande|Opprinnelig melding|Alkuperäinen viesti|"
-    r"Исходное сообщение|Wiadomość oryginalna|Mensagem original|Původní zpráva|Forwarded message|"
-    r"Weitergeleitete Nachricht|Message transféré|Mensaje reenviado|Doorgestuurd bericht)\s*-*\s*$"
-    r"|^\s*Begin forwarded message\s*:?\s*$|^\s*-{3,}\s*Forwarded by ", re.I)
-_UNDERSCORES = re.compile(r"^\s*_{20,}\s*$")
-_FIELD = r"^\s*\*?{}\s*:\*?(\s|$)"
-_FROM_FIELD = re.compile(_FIELD.format(r"(From|Von|De|Van|Da|Från|Fra|Od|От|Lähettäjä)"), re.I)
-_OTHER_FIELDS = [re.compile(_FIELD.format(names), re.I) for names in (
-    r"(Sent|Date|Datum|Gesendet|Envoyé|Enviado|Verzonden|Data|Skickat|Sendt|Отправлено|Дата|Lähetetty)",
-    r"(To|An|À|Para|Aan|A|Til|Till|Do|Кому|Vastaanottaja)", r"(Subject|Betreff|Objet|Asunto|Onderwerp|Oggetto|"
-    r"Ämne|Emne|Temat|Тема|Assunto|Aihe)", r"(Cc)")]
-_MOBILE = re.compile(r"^\s*(sent (from|with|via|using) .{2,80}|get outlook for .{2,30}|envoyé de mon .{2,40}|"
-                     r"von meinem .{2,40} gesendet|enviado (desde|de) mi .{2,40}|inviato da .{2,40}|"
-                     r"verzonden (met|vanaf) .{2,40}|отправлено с .{2,40})\s*$", re.I)
-
-
-def _reply_header(lines: list[str], i: int) -> int:
-    """How many lines (1 to 3) an "On <date>, <name> wrote:" header starting at line ``i`` spans; 0 if none."""
-    for span in (1, 2, 3):
-        chunk = lines[i:i + span]
-        if len(chunk) < span or span > 1 and (not _HEADER_START.match(chunk[0]) or any(
-                not c.strip() or _QUOTED.match(c) for c in chunk)):
-            return 0
-        if chunk[-1].rstrip().endswith((":", "：")):  # the header ends at the first line ending with a colon
-            joined = " ".join(c.strip() for c in chunk)
-            return span if len(joined) <= 300 and _WROTE.search(joined[-120:]) else 0
-    return 0
-
-
-def _outlook_block(lines: list[str], i: int) -> bool:
-    """A "From: ... Sent: ... To: ... Subject: ..." block of an Outlook-style quoted message at line ``i``."""
-    if not _FROM_FIELD.match(lines[i]):
-        return False
-    following = [line for line in lines[i + 1:i + 7] if line.strip()]
-    return sum(any(p.match(line) for line in following) for p in _OTHER_FIELDS) >= 2
-
-
-def _split(text: str) -> tuple[str, int | None, list[str]]:
-    """The reply text, the line where unquoted history starts (None when there is none), and the lines."""
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    keep: list[str] = []
-    i, cut = 0, None
-    while i < len(lines):
-        line = lines[i]
-        if _QUOTED.match(line):
-            i += 1
-            continue
-        if _CUT.match(line) or _outlook_block(lines, i) or (
-                _UNDERSCORES.match(line) and any(_FROM_FIELD.match(x) for x in lines[i + 1:i + 3])):
-            cut = i
-            break
-        span = _reply_header(lines, i)
-        if span:
-            after = next((x for x in lines[i + span:] if x.strip()), "")
-            if not after or _QUOTED.match(after):
-                i += span  # the header of a quoted block: both go
-                continue
-            joined = " ".join(lines[i:i + span])
-            if _HEADER_START.match(joined) or re.search(r"\d|@", joined):
-                cut = i  # unquoted history follows the header
-                break
-        keep.append(line)
-        i += 1
-    reply = re.sub(r"\n[ \t]*\n(?:[ \t]*\n)+", "\n\n", "\n".join(keep)).strip()
-    return reply, cut, lines
-
-
-def extract_reply(text: str) -> str:
-    """The new text of a reply: quoted lines, reply headers and the quoted history after them removed."""
-    return _split(text)[0]
-
-
-def strip_signature(text: str) -> str:
-    """``text`` without a trailing signature ("-- " block, "Sent from my iPhone", "Get Outlook for ...")."""
-    lines = text.split("\n")
-    for i in range(len(lines) - 1, 0, -1):
-        if lines[i] == "-- " and len(lines) - i <= 40 or lines[i].strip() == "--" and len(lines) - i <= 25:
-            lines = lines[:i]
-            break
-    filled = [i for i, line in enumerate(lines) if line.strip()]
-    for i in filled[-4:]:
-        if _MOBILE.match(lines[i]) and len(lines[i]) < 120 and sum(1 for j in filled if j > i) <= 2:
-            lines = lines[:i]
-            break
-    return "\n".join(lines).strip()
-
-
-def _customer_text(text: str) -> str:
-    for _ in range(10):
-        reply, cut, lines = _split(text)
-        reply = strip_signature(reply)
-        if reply or cut is None or _WROTE.search(lines[cut].strip()):
-            return reply
-        # only a forwarded message: when someone forwards a customer's mail, those are the words wanted
-        rest = lines[cut + (0 if _FROM_FIELD.match(lines[cut]) else 1):]
-        while rest and not rest[0].strip():
-            rest = rest[1:]
-        while rest and (re.match(r"^\s*\*?[\w\- ]{1,30}:\*?(\s|$)", rest[0]) or rest[0][:1] in (" ", "\t")
-                        and rest[0].strip()):
-            rest = rest[1:]  # the header lines of the forwarded message
-        text = "\n".join(rest)
-    return ""
 
 
 # -- classification ---------------------------------------------------------------------------------
