@@ -6,238 +6,29 @@ and JSON turns (handed over by :func:`voc.ingest.tabular.read_json`). Consecutiv
 the same speaker are merged into one utterance; text and JSON turns are kept as written. Roles come
 from :mod:`voc.ingest.roles`. A file whose cues are partly broken is read best-effort and what was
 skipped or kept without times is listed in the document's ``metadata["warnings"]``.
+
+Captions are read in :mod:`voc.ingest.captions`; what all readers share (turns, times, speaker names,
+the document) is in :mod:`voc.ingest.turns`; this module reads text and JSON turns.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import html
 import json
 import re
 from collections import Counter
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Iterator
 
-from voc.ingest.base import BadItem, Item, ReadContext, Rejected, normalise_date, text_stream
-from voc.ingest.roles import assign_roles, configured_role, label_role
-from voc.records import KINDS, NewDocument, Utterance
+from voc.ingest.base import BadItem, Item, ReadContext, Rejected, normalise_date
+from voc.ingest.captions import _ARROW, _SBV_TIMING, _caption_document, read_srt, read_vtt
+from voc.ingest.roles import configured_role, label_role
+from voc.ingest.turns import _document, _plausible_name, _read_all, _seconds, _Turn
+from voc.records import KINDS
 
 if TYPE_CHECKING:
     from voc.config import TranscriptSettings
 
 __all__ = ["read_text", "read_vtt", "read_srt", "read_turns", "is_transcript_json"]
-
-
-@dataclass
-class _Turn:
-    speaker: str | None
-    text: str
-    start: float | None = None
-    end: float | None = None
-    role: str | None = None  # a role the data states for this turn
-    dash: bool = False  # a "- " or ">>" caption line: a new speaker, name unknown
-    parts: list[str] = field(default_factory=list)
-
-
-# -- times --------------------------------------------------------------------------------------------
-_CLOCK = re.compile(r"^(?:(\d+):)?(\d{1,2}):(\d{1,2})(?:[.,](\d{1,3}))?$")
-
-
-def _seconds(value: str) -> float | None:
-    """Seconds in ``h:mm:ss.ttt``, ``mm:ss.ttt`` or ``0:0:0.210`` (Teams), or None."""
-    m = _CLOCK.match(value.strip())
-    if not m:
-        return None
-    hours, minutes, secs, frac = m.groups()
-    if int(secs) >= 60 or (hours is not None and int(minutes) >= 60):
-        return None
-    return round(int(hours or 0) * 3600 + int(minutes) * 60 + int(secs) + (float("0." + frac) if frac else 0.0), 3)
-
-
-def _read_all(fh: BinaryIO) -> str:
-    stream = text_stream(fh)
-    text = stream.read().lstrip("\ufeff")
-    stream.detach()  # leave ``fh`` open: a .txt that is no transcript is read again as a note
-    return text.replace("\r\n", "\n").replace("\r", "\n")
-
-
-# -- captions: VTT, SRT, SBV ---------------------------------------------------------------------------
-_ARROW = re.compile(r"^\s*(\S+)\s*-->\s*(\S+)")
-_SBV_TIMING = re.compile(r"^\s*(\d+:\d+:[\w.]+)\s*,\s*(\d+:\d+:[\w.]+)\s*$")
-_VOICE = re.compile(r"<v(?:\.[\w.-]*)?(?:[ \t]+([^>]*))?>", re.I)
-_TAG = re.compile(r"</?[^<>\s][^<>]*>|\{\\[^{}]*\}")  # HTML-ish tags, cue timestamps, {\an8}
-
-
-def _arrow_timing(line: str) -> tuple[float | None, float | None] | None:
-    m = _ARROW.match(line)
-    return (_seconds(m.group(1)), _seconds(m.group(2))) if m else None
-
-
-def _sbv_timing(line: str) -> tuple[float | None, float | None] | None:
-    m = _SBV_TIMING.match(line)
-    return (_seconds(m.group(1)), _seconds(m.group(2))) if m else None
-
-
-def _scan_cues(lines: list[str], i: int, is_timing: Callable[[str], bool],
-               timing: Callable[[str], tuple | None], warnings: list[str], *, vtt: bool) -> list[_Turn]:
-    """Cues from ``lines[i:]``: text blocks each under a timing line (cue identifiers skipped)."""
-    cues: list[_Turn] = []
-    n = len(lines)
-    while i < n:
-        line = lines[i]
-        if not line.strip():
-            i += 1
-            continue
-        if vtt and re.match(r"^(?:NOTE|STYLE|REGION)(?:\s|$)", line):
-            while i < n and lines[i].strip():
-                i += 1
-            continue
-        if not is_timing(line):
-            block = []
-            while i < n and lines[i].strip() and not is_timing(lines[i]) \
-                    and not (i + 1 < n and is_timing(lines[i + 1])):
-                block.append(lines[i])
-                i += 1
-            first = i - len(block) + 1
-            if block and block[0].strip().isdigit():  # an SRT index whose timing line is missing
-                block, first = block[1:], first + 1
-            if block:
-                warnings.append(f"line {first}: text without a cue timing, kept without times")
-                cues.append(_Turn(None, "\n".join(block)))
-            elif i < n and not is_timing(lines[i]):
-                i += 1  # a cue identifier: its timing line comes next
-            continue
-        start, end = timing(line) or (None, None)
-        if start is None or end is None:
-            warnings.append(f"line {i + 1}: cannot read the cue timing {line.strip()!r}, text kept without times")
-            start = end = None
-        elif end < start:
-            warnings.append(f"line {i + 1}: the cue ends before it starts, end time dropped")
-            end = None
-        i += 1
-        block = []
-        while i < n and lines[i].strip() and not is_timing(lines[i]) \
-                and not (lines[i].strip().isdigit() and i + 1 < n and is_timing(lines[i + 1])):
-            block.append(lines[i])
-            i += 1
-        if block:
-            cues.append(_Turn(None, "\n".join(block), start, end))
-    return cues
-
-
-def _caption_turns(cues: list[_Turn]) -> list[_Turn]:
-    """Split cues into speaker segments (voice spans, ``Name:`` prefixes, dialogue dashes), then merge."""
-    candidates = Counter(name for cue in cues for line in _VOICE.sub("", cue.text).split("\n")
-                         if (name := _prefix_name(_undash(_clean(line))[1])))
-    names = set(candidates) if len(candidates) >= 2 or any(c >= 2 for c in candidates.values()) else set()
-    segments: list[_Turn] = []
-    for cue in cues:
-        pieces: list[tuple[str | None, str]] = []
-        last, speaker = 0, None
-        for m in _VOICE.finditer(cue.text):
-            pieces.append((speaker, cue.text[last:m.start()]))
-            speaker, last = (m.group(1) or "").strip() or None, m.end()
-        pieces.append((speaker, cue.text[last:]))
-        for voice, chunk in pieces:
-            current: _Turn | None = None
-            for line in chunk.split("\n"):
-                line = _clean(line)
-                if not line:
-                    continue
-                dash, line = _undash(line)
-                name = _prefix_name(line)
-                if name in names:
-                    line = line.split(":", 1)[1].strip()
-                else:
-                    name = None
-                if current is None or dash or name:
-                    current = _Turn(name or voice, "", cue.start, cue.end, dash=dash)
-                    segments.append(current)
-                current.parts.append(line)
-    merged: list[_Turn] = []
-    for seg in segments:
-        text = " ".join(" ".join(seg.parts).split())
-        if not text:
-            continue
-        prev = merged[-1] if merged else None
-        if prev and prev.speaker == seg.speaker and not seg.dash and not prev.dash:
-            if prev.parts[-1] != text:  # rolling captions repeat the last line
-                prev.parts.append(text)
-            prev.end = seg.end if seg.end is not None else prev.end
-            prev.start = prev.start if prev.start is not None else seg.start
-            continue
-        seg.parts = [text]
-        merged.append(seg)
-    for turn in merged:
-        turn.text = " ".join(turn.parts)
-    return merged
-
-
-def _clean(line: str) -> str:
-    return " ".join(html.unescape(_TAG.sub("", line)).split())
-
-
-def _undash(line: str) -> tuple[bool, str]:
-    """``(True, rest)`` for a dialogue line ("- Hi", ">> Hi"), else ``(False, line)``."""
-    m = re.match(r"^(?:-|–|—|>>)\s*", line)
-    return (True, line[m.end():]) if m else (False, line)
-
-
-def _prefix_name(line: str) -> str | None:
-    m = re.match(r"^([^:]{1,40}):\s", line + " ")
-    return m.group(1).strip() if m and _plausible_name(m.group(1).strip()) else None
-
-
-def _captions(text: str, fmt: str, warnings: list[str]) -> list[_Turn]:
-    lines = text.split("\n")
-    i = next((k for k, line in enumerate(lines) if line.strip()), 0)
-    if fmt == "vtt":
-        is_timing: Callable[[str], bool] = lambda line: "-->" in line
-        timing: Callable[[str], tuple | None] = _arrow_timing
-        if re.match(r"^WEBVTT(?:[ \t]|$)", lines[i]):
-            i += 1
-            while i < len(lines) and lines[i].strip() and "-->" not in lines[i]:
-                i += 1  # header lines: Kind:, Language:, Style: ...
-        elif any("-->" in line for line in lines):
-            warnings.append("no WEBVTT header on the first line; the cues were read anyway")
-        else:
-            raise Rejected("not a WebVTT file: no WEBVTT header and no cue timings "
-                           "such as 00:00:01.000 --> 00:00:04.000")
-    elif fmt == "srt":
-        is_timing, timing = (lambda line: "-->" in line), _arrow_timing
-        if not any("-->" in line for line in lines):
-            raise Rejected("not an SRT file: no cue timings such as 00:00:01,000 --> 00:00:04,000")
-    else:
-        is_timing, timing = (lambda line: bool(_SBV_TIMING.match(line))), _sbv_timing
-    cues = _scan_cues(lines, i, is_timing, timing, warnings, vtt=fmt == "vtt")
-    if not any(c.start is not None for c in cues):
-        what = {"vtt": "WebVTT", "srt": "SRT", "sbv": "SBV"}[fmt]
-        if cues:
-            reason = "no cue has a readable timing" + (f" ({warnings[-1]})" if warnings else "")
-        elif any(is_timing(line) for line in lines[i:]):
-            reason = "no cue has text"
-        else:
-            reason = "it holds a header only"
-        raise Rejected(f"no captions in this {what} file: {reason}")
-    return _caption_turns(cues)
-
-
-def read_vtt(fh: BinaryIO, ctx: ReadContext) -> Iterator[Item]:
-    """A WebVTT file as one transcript document."""
-    yield _caption_document(_read_all(fh), "vtt", ctx)
-
-
-def read_srt(fh: BinaryIO, ctx: ReadContext) -> Iterator[Item]:
-    """A SubRip file as one transcript document."""
-    yield _caption_document(_read_all(fh), "srt", ctx)
-
-
-def _caption_document(text: str, fmt: str, ctx: ReadContext) -> NewDocument:
-    if not text.strip():
-        raise Rejected("the file holds only whitespace")
-    warnings: list[str] = []
-    turns = _captions(text, fmt, warnings)
-    return _document(turns, ctx, fmt=fmt, warnings=warnings)
 
 
 # -- plain text ----------------------------------------------------------------------------------------
@@ -248,45 +39,6 @@ _NAME = r"(?P<name>[^\W\d_][\w.'’&-]*(?:[ \t]+[\w.'’&#-]+){0,3}(?:[ \t]*\([^
 _SPEAKER_LINE = re.compile(rf"^\s*(?:{_LEAD})?{_NAME}(?:[ \t]*[\[(](?P<tts>{_TS})[\])])?"
                            r"[ \t]*:(?=\s|$)\s*(?P<text>.*)$")
 _HEADER_LINE = re.compile(rf"^\s*{_NAME}[ \t]+(?P<tts>{_TS})\s*$")  # Otter/Teams exports: "Dana Lee  0:03"
-_STOP = set("""
-note notes nb n.b ps p.s pps fyi re fw fwd subject to from cc bcc date time sent action actions todo summary
-status priority issue problem resolution outcome result reason update updated comment comments feedback
-question important warning caution tip example e.g i.e eg ie total price cost order ticket case account phone
-tel mobile email e-mail address name website url web link location source category type tags tag rating score
-nps csat ces product model version ref reference id attachment attachments edit edited background context
-details description objective goal goals agenda conclusion recommendation recommendations observation
-observations takeaway takeaways pros cons verdict disclaimer attendees present absent duration channel
-department http https mailto step steps option solution cause fix workaround symptoms expected actual warranty
-delivery shipping billing payment refund amount
-monday tuesday wednesday thursday friday saturday sunday january february march april may june july
-august september october november december today yesterday tomorrow morning afternoon evening night
-""".split()) | {"action items", "next steps", "follow up", "follow-up", "to do", "key points", "bottom line",
-                 "tl;dr", "tldr", "p.s.", "n.b.", "call notes", "meeting notes", "case notes"}
-_FIELD_TAIL = {"name", "number", "no", "id", "date", "time", "email", "phone", "address", "type", "status",
-               "reason", "code", "amount", "total", "details", "notes", "summary", "ref", "reference", "level",
-               "score", "rating", "count", "items", "steps", "points"}
-_CONNECTORS = {"de", "van", "von", "der", "den", "da", "di", "du", "la", "le", "del", "della", "bin", "al", "of",
-               "the", "y", "e"}
-
-
-def _plausible_name(name: str, *, chat: bool = False, known: Callable[[str], bool] | None = None) -> bool:
-    """Whether ``name`` (the part before ``:``) reads as a speaker rather than a field label or a phrase."""
-    if len(name) > 40 or not name[:1].isalpha():
-        return False
-    bare = re.sub(r"\s*\([^()]*\)\s*$", "", name).strip()
-    folded = bare.casefold()
-    words = folded.split()
-    if not words or len(words) > 4 or folded in _STOP or folded.rstrip(".") in _STOP or words[-1] in _FIELD_TAIL:
-        return False
-    if label_role(bare) or (known and known(name)):
-        return True
-    if chat and len(words) == 1:
-        return True  # "[10:32] dana: hi" - a chat handle
-    originals = bare.split()
-    return all(not w[:1].islower() or w.casefold() in _CONNECTORS for w in originals) \
-        and not all(w.casefold() in _CONNECTORS for w in originals)  # "Dana", "SPEAKER A", "Ana de la Cruz"
-
-
 def _classify(line: str, known: Callable[[str], bool] | None) -> tuple[str, str | None, str | None, str]:
     """``(what, speaker, timestamp, text)``: what is speaker, header, text or blank."""
     if not line.strip():
@@ -540,42 +292,3 @@ def _json_time(value: Any) -> tuple[float, bool] | None:
     return moment.timestamp(), True
 
 
-# -- the document --------------------------------------------------------------------------------------
-def _document(turns: list[_Turn], ctx: ReadContext, *, fmt: str, kind: str | None = None,
-              external_id: str | None = None, received_at: str | None = None, title: str | None = None,
-              extra: dict[str, Any] | None = None, warnings: list[str] | None = None,
-              explicit: dict[str, str] | None = None) -> NewDocument:
-    if not turns:
-        raise Rejected("no utterance with text in the transcript")
-    kind = kind or ctx.kind("transcript")
-    settings = getattr(ctx.config, "transcripts", None)
-    roles, sources = assign_roles([(t.speaker, t.text) for t in turns], kind, settings, explicit)
-    utterances = tuple(Utterance(t.speaker, t.role or roles.get(t.speaker or "", "unknown"), t.text, t.start, t.end)
-                       for t in turns)
-    starts = [u.start_s for u in utterances if u.start_s is not None]
-    ends = [u.end_s if u.end_s is not None else u.start_s for u in utterances if u.start_s is not None]
-    metadata: dict[str, Any] = dict(extra or {})
-    metadata.update({"speakers": list(roles), "roles": roles, "role_source": sources, "format": fmt,
-                     "duration_s": round(max(ends) - min(starts), 3) if starts else None})
-    if warnings:
-        metadata["warnings"] = warnings
-    if received_at is None:
-        received_at = _date_of(str(metadata.get("header") or ""), ctx.path.name)
-    return NewDocument(kind=kind, source=ctx.source, text="", external_id=external_id or ctx.path.name,
-                       received_at=received_at, title=title, utterances=utterances, metadata=metadata)
-
-
-_HEADER_DATE = re.compile(r"^\s*(?:date|recorded|call date|session date)\s*[:=]\s*(.+?)\s*$", re.I | re.M)
-_NAME_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[T_ ](\d{2})[-:.h]?(\d{2}))?")
-
-
-def _date_of(header: str, file_name: str) -> str | None:
-    """When a transcript took place: a ``Date:`` line above the turns, else a date the file name starts with."""
-    m = _HEADER_DATE.search(header)
-    if m and normalise_date(m.group(1)):
-        return normalise_date(m.group(1))
-    m = _NAME_DATE.match(file_name)
-    if m:
-        stamp = m.group(1) + (f"T{m.group(2)}:{m.group(3)}:00" if m.group(2) else "")
-        return normalise_date(stamp)
-    return None
