@@ -48,7 +48,8 @@ def create_promise():
       *PAGE_PARAMS), responses={200: ("A page of gaps, the most broken first", page_of("PromiseGap"))})
 @require(*READERS)
 def promise_gaps():
-    """Per promise: ``mentions`` (documents whose findings refer to it), ``broken`` (documents
+    """Per promise: ``mentions`` (documents whose customer speaks of it: reporting it broken, or a
+    sentence close to the promise's text without a break), ``broken`` (documents
     reporting it broken), ``broken_rate``, weekly ``trend`` of breaks, the median ``promised`` and
     ``reported`` values (durations in days, amounts in their currency), recent ``examples`` and the
     ``owner`` department. Broken commitments that match no registered promise are grouped under
