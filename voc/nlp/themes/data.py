@@ -1,5 +1,8 @@
 """What the theme stage reads from the store: customer sentences, their cleaned text and vectors.
 
+In conversations (transcripts, focus groups, interviews) the small talk is left out: a sentence
+with fewer content words than ``conversation_min_words`` takes no theme.
+
 The cleaned text of a sentence (:func:`voc.nlp.themes.clean.clean_for_themes`) is embedded with the
 configured MiniLM and cached in the store's ``embeddings`` table by its text hash, like every other
 text, so a refit never encodes a sentence twice. A sentence whose cleaned text is empty keeps the
@@ -13,7 +16,7 @@ from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
-from voc.nlp.themes.clean import clean_for_themes, company_terms
+from voc.nlp.themes.clean import SMALL_TALK, clean_for_themes, company_terms, content_words
 from voc.records import VOICE_ROLES
 from voc.store.documents import text_hash
 
@@ -22,6 +25,13 @@ if TYPE_CHECKING:
     from voc.store import VocStore
 
 VOICE = ",".join(f"'{r}'" for r in VOICE_ROLES)
+#: kinds of document that are conversations, where customers also say "yes", "thanks" and "good morning"
+CONVERSATIONS = ("transcript", "focus_group", "interview")
+
+
+def names_a_topic(text: str, min_words: int) -> bool:
+    """Whether a conversational sentence has at least ``min_words`` content words (not filler, not small talk)."""
+    return min_words <= 0 or sum(w not in SMALL_TALK for w in content_words(text)) >= min_words
 
 
 @dataclass
@@ -60,18 +70,22 @@ class VoiceSentences:
         return v / n if n else v
 
 
-def load_voice(store: "VocStore", config: "VocConfig", *, encode=None) -> VoiceSentences:
-    """Every analysed customer sentence with an embedding, cleaned and embedded for theming.
+def load_voice(store: "VocStore", config: "VocConfig", *, encode=None, min_words: int | None = None) -> VoiceSentences:
+    """Every analysed customer sentence with an embedding (but a conversation's small talk), cleaned
+    and embedded for theming.
 
     ``encode(texts) -> vectors`` embeds cleaned texts missing from the cache (default: the
-    configured sentence embedder).
+    configured sentence embedder); ``min_words`` overrides ``conversation_min_words``.
     """
     from voc.nlp.models import embedding_model_id
     model_id = embedding_model_id(config.nlp.embedding_model)
     rows = store.conn.execute(
-        f"select s.id, s.document_id, s.text, s.theme_id, s.theme_stage, e.dim, e.vector from sentences s "
-        f"join embeddings e on e.text_hash = s.text_hash and e.model = ? where s.role in ({VOICE}) "
-        f"order by s.id", [model_id]).fetchall()
+        f"select s.id, s.document_id, s.text, s.theme_id, s.theme_stage, e.dim, e.vector, d.kind from sentences s "
+        f"join embeddings e on e.text_hash = s.text_hash and e.model = ? join documents d on d.id = s.document_id "
+        f"where s.role in ({VOICE}) order by s.id", [model_id]).fetchall()
+    if min_words is None:
+        min_words = getattr(getattr(config, "themes_settings", None), "conversation_min_words", 3)
+    rows = [r for r in rows if r[7] not in CONVERSATIONS or names_a_topic(r[2], min_words)]
     texts = [r[2] for r in rows]
     company = company_terms(texts, config.transcripts.company_names)
     cleaned = [clean_for_themes(t, company) for t in texts]

@@ -35,6 +35,10 @@ class ThemeSettings:
     #: a document with at most this many customer words is clustered whole (its sentences share
     #: its theme); longer ones sentence by sentence
     short_document_words: int = 60
+    #: in conversations (transcripts, focus groups, interviews), a customer sentence with fewer content
+    #: words than this ("Yes.", "They had.", "Good morning, Dana.") names no topic and takes no theme
+    #: (0: every sentence is themed); other kinds of feedback are always themed
+    conversation_min_words: int = 3
     seed: int = 42
     #: nearest-centroid assignment of new sentences: cosine at least this, else left unassigned
     assign_threshold: float = 0.25
@@ -65,6 +69,7 @@ class ThemeSettings:
                      "emerging_days", "emerging_min_size", "spike_min_volume"):
             _check(name, getattr(self, name), 1, 10_000, whole=True)
         _check("n_groups", self.n_groups, 0, 100, whole=True)
+        _check("conversation_min_words", self.conversation_min_words, 0, 100, whole=True)
         _check("seed", self.seed, 0, 2**31 - 1, whole=True)
         for name in ("assign_threshold", "refit_unassigned_share", "match_threshold", "match_keyword_weight",
                      "seed_similarity", "emerging_max_similarity"):

@@ -59,7 +59,7 @@ def update_themes(store: "VocStore", config: "VocConfig", *, refit: bool = False
     say = on_progress or (lambda message: None)
     summary = ThemeSummary()
     say("reading customer sentences")
-    voice = load_voice(store, config, encode=encode)
+    voice = load_voice(store, config, encode=encode, min_words=settings.conversation_min_words)
     summary.sentences = len(voice)
     if not len(voice):
         return summary
