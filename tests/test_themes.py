@@ -101,7 +101,8 @@ def test_themes_company_terms_from_frequent_handles():
                                       ("customer service", True), ("http", False), ("thanks", False),
                                       ("account account", False), ("terrible", False),
                                       ("morning", False), ("cust says", False), ("three", False),
-                                      ("ill", False), ("called twice", True)])
+                                      ("ill", False), ("called twice", True), ("writing", False),
+                                      ("custs", False)])
 def test_themes_label_terms(term, ok):
     assert is_label_term(term, frozenset({"united"})) is ok
 

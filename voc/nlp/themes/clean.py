@@ -52,6 +52,8 @@ SMALL_TALK = frozenset("""
 morning afternoon evening night ill ll ve re yeah yep yup nope um uh hmm mm sure right alright bye goodbye sir
 madam maam mr mrs ms miss cust says stated states advised mentioned explained three four five six seven
 eight nine ten twenty nobody somebody everyone everybody actually basically maybe probably bit kind sort
+writing write wrote written custs wants wanted apparently mostly understand understood different people
+regards sincerely kindly attached hereby
 """.split())
 LABEL_JUNK = re.compile(r"^(?:x+|\d+|[\W_]+|email|phone|card|iban|ssn|national_id|url|http\w*|www\w*|rt)$")
 
