@@ -59,7 +59,17 @@ def timed(fn, repeat: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer texts and repetitions (a smoke run)")
+    parser.add_argument("--steady", type=int, metavar="N", default=0,
+                        help="only the steady-state measurement, N times (it is noisy on a shared machine); "
+                             "prints each ratio and writes no report")
     args = parser.parse_args()
+    if args.steady:
+        runs = [steady_state(n_base=400 if args.quick else 2000, n_new=200 if args.quick else 1000)
+                for _ in range(args.steady)]
+        ratios = [r["ratio"] for r in runs]
+        print(f"steady-state ratio raw/voc: {', '.join(f'{r:.2f}' for r in ratios)} "
+              f"(median {statistics.median(ratios):.2f})")
+        return
     n_short, n_long, repeat = (200, 20, 1) if args.quick else (1000, 100, 3)
 
     from voc.config import VocConfig

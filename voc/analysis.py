@@ -14,6 +14,10 @@ if TYPE_CHECKING:
     from voc.nlp.pipeline import AnalyzeSummary
     from voc.store import VocStore
 
+#: documents analysed (and committed) together, in ``[nlp] batch_size`` units: the sentences of 512
+#: tweets encoded in one call took 20-45% less time than in eight calls of 64 documents each
+DOCUMENT_BATCHES = 8
+
 
 def run_analysis(store: "VocStore", config: "VocConfig", *, refit: bool = False,
                  on_progress: Callable[[int, int], None] | None = None) -> "AnalyzeSummary":
@@ -28,7 +32,11 @@ def run_analysis(store: "VocStore", config: "VocConfig", *, refit: bool = False,
     from voc.nlp.pipeline import Pipeline
     from voc.nlp.themes import update_themes
     pipeline = Pipeline.default(config)
-    summary = pipeline.run(store, batch_size=config.nlp.batch_size, on_progress=on_progress)
+    if store.count_pending():
+        from voc.nlp.embed import preload
+        preload(config.nlp.embedding_model)  # loads while spaCy loads and segments
+    # documents per batch (each committed whole): many, so the encoder sorts many texts by length at once
+    summary = pipeline.run(store, batch_size=config.nlp.batch_size * DOCUMENT_BATCHES, on_progress=on_progress)
     # corpus-level steps: themes over every customer sentence, then findings routed into insights
     if refit or summary.analysed or not store.db["themes"].count:
         summary.themes = update_themes(store, config, refit=refit).line()

@@ -17,28 +17,21 @@ def minilm_encoder(model: str, *, batch_size: int = 64) -> Encoder:
     def encode(texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, 384), dtype=np.float32)
-        from voc.nlp.models import load_sentence_transformer
-        st = load_sentence_transformer(model)
-        return np.asarray(st.encode(list(texts), batch_size=batch_size, normalize_embeddings=True,
-                                    convert_to_numpy=True, show_progress_bar=False), dtype=np.float32)
+        from voc.nlp.embed import encode_texts
+        return encode_texts(model, list(texts), batch_size=batch_size)
     return encode
 
 
 def cached_encoder(store: "VocStore", model_id: str, encode: Encoder) -> Encoder:
-    """``encode`` behind the store's embedding cache (keyed by text hash and model id)."""
+    """``encode`` behind the store's embedding cache (keyed by text hash and model id), the one every
+    part of voc shares (:func:`voc.nlp.embed.cached_vectors`)."""
+    from voc.nlp.embed import cached_vectors
     from voc.store.documents import text_hash
 
     def cached(texts: list[str]) -> np.ndarray:
         texts = list(texts)
         if not texts:
             return encode([])
-        hashes = [text_hash(t) for t in texts]
-        found = store.cached_embeddings(model_id, hashes)
-        missing = list(dict.fromkeys(h for h in hashes if h not in found))
-        if missing:
-            first = {h: t for h, t in zip(hashes, texts) if h in set(missing)}
-            fresh = dict(zip(missing, encode([first[h] for h in missing])))
-            store.put_embeddings(model_id, fresh)
-            found.update(fresh)
-        return np.vstack([found[h] for h in hashes]).astype(np.float32)
+        found = cached_vectors(store, model_id, texts, encode)
+        return np.vstack([found[text_hash(t)] for t in texts]).astype(np.float32)
     return cached

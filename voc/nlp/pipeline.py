@@ -61,6 +61,8 @@ class DocState:
     sentences: list[Sentence] = field(default_factory=list)
     sentence_hashes: list[str] = field(default_factory=list)
     vectors: np.ndarray | None = None
+    #: the vector of the customer text read whole, for a short document of several sentences (embed stage)
+    whole_vector: np.ndarray | None = None
     #: one per sentence, when a sentiment stage ran
     sentiment: list[SentimentScore] = field(default_factory=list)
     #: the document's aggregate (customer side only for transcripts), and for conversations the
@@ -173,10 +175,11 @@ class Pipeline:
         for stage in self.stages:
             stage.process(batch, store)
         segment_stage = next((s.version for s in self.stages if "sentences" in s.produces), "")
+        provenance = self.provenance
         with store.transaction():
             for state in batch:
                 store.save_analysis(state.document.id, state.sentences, sentence_hashes=state.sentence_hashes,
-                                    segment_stage=segment_stage, pipeline=self.provenance,
+                                    segment_stage=segment_stage, pipeline=provenance,
                                     sentiment=state.sentiment, document_sentiment=state.document_sentiment,
                                     sentiment_arc=state.sentiment_arc, findings=state.findings)
         summary.analysed += len(batch)

@@ -153,9 +153,8 @@ class SentimentModel:
         if len(texts) == 0:
             return np.zeros((0, 3), dtype=np.float32)
         if vectors is None:
-            from voc.nlp.models import load_sentence_transformer
-            vectors = load_sentence_transformer(self.embedding_model).encode(
-                list(texts), batch_size=64, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
+            from voc.nlp.embed import encode_texts
+            vectors = encode_texts(self.embedding_model, list(texts))
         w = self.weight if embedding_weight is None else embedding_weight
         semantic = softmax(np.asarray(vectors, dtype=np.float32) @ self.emb_coef.T + self.emb_intercept)
         lexical = self.lexical.probabilities(list(texts))

@@ -28,6 +28,17 @@ def voice_indices(roles: Sequence[str]) -> list[int]:
     return voice or [i for i, r in enumerate(roles) if r == "unknown"]
 
 
+def whole_text(state: DocState) -> str | None:
+    """The customer's side of a short document as one text, when it has more than one sentence and
+    at most WHOLE_TEXT_CHARS characters (it is then read whole); None otherwise. The embedding stage
+    encodes it with the sentences, in the same call, and leaves its vector on ``state.whole_vector``."""
+    voice = voice_indices([s.role for s in state.sentences])
+    if len(voice) < 2:
+        return None
+    joined = " ".join(state.sentences[j].text for j in voice)
+    return joined if len(joined) <= WHOLE_TEXT_CHARS else None
+
+
 def document_probabilities(sentence_probs: np.ndarray, lengths: Sequence[int],
                            whole: np.ndarray | None = None) -> np.ndarray:
     """The document's probabilities: the whole text's reading when it was short enough to be read
@@ -75,16 +86,17 @@ class SentimentStage(Stage):
         texts: list[str] = []
         wholes: list[tuple[int, str]] = []
         voices = [voice_indices([s.role for s in state.sentences]) for state in batch]
-        for i, (state, voice) in enumerate(zip(batch, voices)):
+        for i, state in enumerate(batch):
             texts.extend(s.text for s in state.sentences)
-            joined = " ".join(state.sentences[j].text for j in voice)
-            if len(voice) > 1 and len(joined) <= WHOLE_TEXT_CHARS:
-                wholes.append((i, joined))
-        # sentences reuse the embedding stage's vectors; the short documents read whole are encoded here
+            whole = whole_text(state)
+            if whole is not None:
+                wholes.append((i, whole))
+        # sentences and the short documents read whole reuse the embedding stage's vectors
         spoken = [s for s in batch if s.sentences]
         ready = spoken and all(s.vectors is not None and len(s.vectors) == len(s.sentences) for s in spoken)
         sentence_probs = self.model.probabilities(texts, np.vstack([s.vectors for s in spoken]) if ready else None)
-        whole_probs = dict(zip((i for i, _ in wholes), self.model.probabilities([w for _, w in wholes])))
+        whole_probs = dict(zip((i for i, _ in wholes),
+                               self.model.probabilities([w for _, w in wholes], self._whole_vectors(batch, wholes))))
         bias, version = self.model.card.bias, self.version
         start = 0
         for i, (state, voice) in enumerate(zip(batch, voices)):
@@ -104,10 +116,18 @@ class SentimentStage(Stage):
             conversation = bool(state.document.utterances)
             state.sentiment_arc = sentiment_arc([float(scores[j]) for j in voice]) if conversation else None
 
+    @staticmethod
+    def _whole_vectors(batch: list[DocState], wholes: list[tuple[int, str]]) -> np.ndarray | None:
+        """The whole texts' vectors from the embedding stage; None when a stage before this one
+        produced sentence vectors only (the model then encodes the whole texts itself)."""
+        if not wholes or any(batch[i].whole_vector is None for i, _ in wholes):
+            return None
+        return np.vstack([batch[i].whole_vector for i, _ in wholes])
+
 
 @register_stage("voc.sentiment.minilm.v1")
 def make_sentiment_stage(config: "VocConfig") -> SentimentStage:
     return SentimentStage(config.sentiment_model_dir, config.nlp.embedding_model)
 
 
-__all__ = ["LABELS", "SentimentStage", "document_probabilities", "sentiment_arc", "voice_indices"]
+__all__ = ["LABELS", "SentimentStage", "document_probabilities", "sentiment_arc", "voice_indices", "whole_text"]
