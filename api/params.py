@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import datetime as dt
 import json
 from typing import Any
 
@@ -13,7 +12,7 @@ from flask import request
 from api.openapi import Param
 from voc.errors import VocError
 from voc.records import KINDS, SENTIMENT_LABELS
-from voc.store.browse import Filters
+from voc.store.browse import Filters, iso_bound
 
 MAX_LIMIT = 200
 
@@ -81,23 +80,11 @@ def arg_text(name: str, *, max_len: int = 200) -> str | None:
 def arg_date(name: str, *, end: bool = False) -> str | None:
     """An ISO 8601 bound in UTC; a date alone as ``to`` means the end of that day."""
     raw = arg_text(name, max_len=40)
-    if raw is None:
-        return None
     try:
-        if len(raw) == 10:
-            day = dt.date.fromisoformat(raw)
-            moment = dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc)
-            if end:
-                moment += dt.timedelta(days=1)
-        else:
-            moment = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
-            if moment.tzinfo is None:
-                moment = moment.replace(tzinfo=dt.timezone.utc)
-            moment = moment.astimezone(dt.timezone.utc)
-    except (ValueError, OverflowError):
+        return iso_bound(raw, end=end)
+    except ValueError:
         raise BadRequest(f"`{name}` must be an ISO 8601 date such as 2026-03-01 or 2026-03-01T10:00:00Z, "
                          f"found {raw!r}") from None
-    return moment.isoformat()
 
 
 def filters() -> Filters:

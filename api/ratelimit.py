@@ -33,14 +33,18 @@ class Buckets:
         self._buckets: dict[str, tuple[float, float]] = {}
         self._lock = threading.Lock()
 
+    def _tokens(self, key: str, now: float) -> float:
+        """The key's tokens now (call with the lock held): a new key starts full."""
+        tokens, seen = self._buckets.get(key, (float(self.per_minute), now))
+        return min(float(self.per_minute), tokens + (now - seen) * self.rate)
+
     def take(self, key: str) -> float:
         """0 when a request may go ahead (and counts it), else the seconds until one may."""
         if self.per_minute <= 0:
             return 0.0
         now = self.clock()
         with self._lock:
-            tokens, seen = self._buckets.get(key, (float(self.per_minute), now))
-            tokens = min(float(self.per_minute), tokens + (now - seen) * self.rate)
+            tokens = self._tokens(key, now)
             if tokens < 1:
                 self._buckets[key] = (tokens, now)
                 return (1 - tokens) / self.rate
@@ -53,8 +57,6 @@ class Buckets:
         """Like :meth:`take` but only says whether a request would be refused, counting nothing."""
         if self.per_minute <= 0:
             return 0.0
-        now = self.clock()
         with self._lock:
-            tokens, seen = self._buckets.get(key, (float(self.per_minute), now))
-            tokens = min(float(self.per_minute), tokens + (now - seen) * self.rate)
-            return 0.0 if tokens >= 1 else (1 - tokens) / self.rate
+            tokens = self._tokens(key, self.clock())
+        return 0.0 if tokens >= 1 else (1 - tokens) / self.rate

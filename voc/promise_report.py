@@ -13,24 +13,6 @@ from typing import Sequence
 _BARS = " ▁▂▃▄▅▆▇█"
 
 
-def date_bound(raw: str | None, *, end: bool = False) -> str | None:
-    """An ISO 8601 bound in UTC as the API takes it: a date alone as an ``end`` means the end of that day."""
-    if not raw:
-        return None
-    try:
-        if len(raw) == 10:
-            day = dt.date.fromisoformat(raw)
-            moment = dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc)
-            if end:
-                moment += dt.timedelta(days=1)
-        else:
-            moment = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
-            moment = moment.replace(tzinfo=dt.timezone.utc) if moment.tzinfo is None else moment
-    except ValueError:
-        raise ValueError(f"{raw!r} is not an ISO 8601 date such as 2026-03-01 or 2026-03-01T10:00:00Z") from None
-    return moment.astimezone(dt.timezone.utc).isoformat()
-
-
 def quantity(q: dict | None) -> str:
     """``{"median": 7.0, "unit": "days"}`` (or ``"value"``) -> ``7 days``; ``-`` for none."""
     if not q:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -96,3 +97,29 @@ class Finding:
     evidence: str | None = None
     confidence: float | None = None
     detail: dict[str, Any] = field(default_factory=dict)
+
+
+
+# -- agents' names ----------------------------------------------------------------------------------
+_AGENT_LABEL = r"(?:agent|rep|representative|advisor|adviser|support|staff|csr|operator)"
+_LABEL_FIRST = re.compile(rf"^\s*{_AGENT_LABEL}\s*(?:[\(\[]\s*(.+?)\s*[\)\]]|[:\-–]\s*(.+?))\s*$", re.I)
+_LABEL_AFTER = re.compile(rf"^\s*(.+?)\s*[\(\[]\s*{_AGENT_LABEL}\s*[\)\]]\s*$", re.I)
+
+
+def agent_display_name(speaker: str | None) -> str:
+    """The agent's own name from a speaker label: "Agent (Dana)", "Dana (Agent)", "Agent: Dana" and
+    "DANA" all give "Dana"; a label with no name ("Agent", none) gives "Agent"."""
+    name = (speaker or "").strip()
+    m = _LABEL_FIRST.match(name)
+    if m:
+        name = (m.group(1) or m.group(2) or "").strip()
+    else:
+        m = _LABEL_AFTER.match(name)
+        if m:
+            name = m.group(1).strip()
+    name = re.sub(r"\s+", " ", name)
+    if not name:
+        return "Agent"
+    if name.isupper() or name.islower():
+        name = name.title()
+    return name

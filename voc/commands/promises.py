@@ -32,10 +32,9 @@ def filter_options(f: Callable) -> Callable:
 
 
 def _documents_where(date_from, date_to, kind, theme, department, sentiment) -> tuple[str, list]:
-    from voc.promise_report import date_bound
-    from voc.store.browse import Filters
+    from voc.store.browse import Filters, iso_bound
     try:
-        f = Filters(date_bound(date_from), date_bound(date_to, end=True), kind, theme, department, sentiment)
+        f = Filters(iso_bound(date_from), iso_bound(date_to, end=True), kind, theme, department, sentiment)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--from/--to") from None
     return f.documents_sql()

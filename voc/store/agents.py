@@ -15,39 +15,16 @@ Only SQLite here (nothing imports a model).
 from __future__ import annotations
 
 import json
-import re
 import statistics
 from typing import TYPE_CHECKING
+
+from voc.records import agent_display_name
 
 if TYPE_CHECKING:
     from voc.store.store import VocStore
 
 #: a shift of at least this much (on the -1..1 score) counts as ending better (or worse)
 SHIFT_MARGIN = 0.1
-_LABEL = r"(?:agent|rep|representative|advisor|adviser|support|staff|csr|operator)"
-_LABEL_FIRST = re.compile(rf"^\s*{_LABEL}\s*(?:[\(\[]\s*(.+?)\s*[\)\]]|[:\-–]\s*(.+?))\s*$", re.I)
-_LABEL_AFTER = re.compile(rf"^\s*(.+?)\s*[\(\[]\s*{_LABEL}\s*[\)\]]\s*$", re.I)
-
-
-def agent_display_name(speaker: str | None) -> str:
-    """The agent's own name from a speaker label: "Agent (Dana)", "Dana (Agent)", "Agent: Dana" and
-    "DANA" all give "Dana"; a label with no name ("Agent", none) gives "Agent"."""
-    name = (speaker or "").strip()
-    m = _LABEL_FIRST.match(name)
-    if m:
-        name = (m.group(1) or m.group(2) or "").strip()
-    else:
-        m = _LABEL_AFTER.match(name)
-        if m:
-            name = m.group(1).strip()
-    name = re.sub(r"\s+", " ", name)
-    if not name:
-        return "Agent"
-    if name.isupper() or name.islower():
-        name = name.title()
-    return name
-
-
 def agent_key(name: str | None) -> str:
     """What two spellings of one agent share (the name case-folded)."""
     return agent_display_name(name).casefold()

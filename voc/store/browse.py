@@ -26,6 +26,25 @@ ROUTED = ("select f.document_id from findings f join insight_findings x on x.fin
           "join insights i on i.id = x.insight_id where i.department = ?")
 
 
+def iso_bound(raw: str | None, *, end: bool = False) -> str | None:
+    """A date or date-time as the UTC ISO 8601 bound :class:`Filters` takes; a date alone as an ``end``
+    means the end of that day. None for nothing; ValueError (with a sentence to show) for nonsense."""
+    if not raw:
+        return None
+    try:
+        if len(raw) == 10:
+            day = dt.date.fromisoformat(raw)
+            moment = dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc)
+            if end:
+                moment += dt.timedelta(days=1)
+        else:
+            moment = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
+            moment = moment.replace(tzinfo=dt.timezone.utc) if moment.tzinfo is None else moment
+        return moment.astimezone(dt.timezone.utc).isoformat()
+    except (ValueError, OverflowError):
+        raise ValueError(f"{raw!r} is not an ISO 8601 date such as 2026-03-01 or 2026-03-01T10:00:00Z") from None
+
+
 @dataclass(frozen=True)
 class Filters:
     """``date_from`` inclusive and ``date_to`` exclusive, both ISO 8601 strings in UTC; ``source`` is

@@ -19,7 +19,7 @@ import numpy as np
 
 from voc.nlp.pipeline import DocState, Stage, register_stage
 from voc.nlp.promises import quantities as q
-from voc.records import Finding
+from voc.records import Finding, agent_display_name
 
 if TYPE_CHECKING:
     from voc.config import VocConfig
@@ -33,15 +33,9 @@ _TURN = re.compile(r"\b(but|yet|however|instead|now|still|although|though|only|a
                    r"waited|been)\b|[;:]|\s[-–—]\s", re.I)
 
 
-_LABELLED = re.compile(r"^\s*(?:agent|rep|representative|advisor|adviser|support|staff)\s*[\(\[](.+?)[\)\]]\s*$", re.I)
-
-
 def agent_name(speaker: str | None) -> str | None:
-    """The agent's own name: "Agent (Dana)" -> "Dana"; other labels are kept as they are."""
-    if not speaker:
-        return speaker
-    m = _LABELLED.match(speaker)
-    return m.group(1).strip() if m else speaker.strip()
+    """The agent's own name: "Agent (Dana)" -> "Dana" (:func:`voc.records.agent_display_name`)."""
+    return agent_display_name(speaker) if speaker else speaker
 
 
 class PromiseStage(Stage):

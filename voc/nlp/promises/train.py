@@ -69,13 +69,13 @@ def sentence_labels(label: int, cues: list) -> list[int | None]:
     return [1] * len(cues)
 
 
-def _fit(x: np.ndarray, y: np.ndarray, c: float, rule_weight: float = 3.0):
+def _fit(x: np.ndarray, y: np.ndarray, c: float, rule_weight: float = 3.0, max_iter: int = 2000):
     """Logistic regression on standardised inputs; the rule columns are scaled up by ``rule_weight``, which
     regularises them less than the 384 embedding columns (3 was best in a cross-validated grid of 1, 3, 10)."""
     from sklearn.linear_model import LogisticRegression
     mean, scale = x.mean(0), x.std(0) + 1e-6
     scale[EMBEDDING_DIM:] /= rule_weight
-    model = LogisticRegression(C=c, max_iter=2000, class_weight="balanced")
+    model = LogisticRegression(C=c, max_iter=max_iter, class_weight="balanced")
     model.fit((x - mean) / scale, y)
     return model.coef_[0].astype(np.float32), float(model.intercept_[0]), mean.astype(np.float32), \
         scale.astype(np.float32)
@@ -94,16 +94,10 @@ def _stack(xs: list[np.ndarray], cues: list[list], labels: list[int], idx: list[
 def _fit_documents(xs: list[np.ndarray], cues: list[list], labels: list[int], idx: list[int], c: float,
                    rule_weight: float = 3.0):
     """The document head: logistic regression over :func:`document_row`, trained on the item labels directly."""
-    from sklearn.linear_model import LogisticRegression
     keep = [i for i in idx if len(cues[i])]
     x = np.vstack([document_row(xs[i], cues[i]) for i in keep])
     y = np.array([labels[i] for i in keep])
-    mean, scale = x.mean(0), x.std(0) + 1e-6
-    scale[EMBEDDING_DIM:] /= rule_weight
-    model = LogisticRegression(C=c, max_iter=3000, class_weight="balanced")
-    model.fit((x - mean) / scale, y)
-    return model.coef_[0].astype(np.float32), float(model.intercept_[0]), mean.astype(np.float32), \
-        scale.astype(np.float32)
+    return _fit(x, y, c, rule_weight, max_iter=3000)
 
 
 def _item_scores(det: PromiseDetector, x: np.ndarray, cues: list) -> tuple[float, float]:
