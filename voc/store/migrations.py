@@ -214,3 +214,10 @@ def _promise_config_hash(db: sqlite_utils.Database) -> None:
     # sync_config writes a voc.toml promise only when this hash of its definition changes, so edits and
     # deletions made through the API survive restarts
     db.execute("alter table promises add column config_hash text")
+
+
+@migration(5, "findings indexed by sentence")
+def _findings_by_sentence(db: sqlite_utils.Database) -> None:
+    # routing adds a complaint finding to each negative sentence that has none: without this index that
+    # check read every finding once per sentence (0.5 s on 3,000 tweets, growing with the square)
+    db["findings"].create_index(["sentence_id"], if_not_exists=True)
