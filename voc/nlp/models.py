@@ -25,16 +25,27 @@ def offline() -> None:
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
 
+#: names of the spaCy pipelines this process has loaded
+_SPACY_LOADED: set[str] = set()
+
+
 @functools.lru_cache(maxsize=4)
 def load_spacy(name: str, exclude: tuple[str, ...] = ()):
     """A spaCy pipeline from an installed package (or a model folder)."""
     import spacy
     try:
-        return spacy.load(name, exclude=list(exclude))
+        nlp = spacy.load(name, exclude=list(exclude))
+        _SPACY_LOADED.add(name)
+        return nlp
     except (OSError, ImportError) as exc:
         hint = INSTALL_HINTS.get(name, f"install the package that provides {name!r}")
         raise ModelUnavailable(f"spaCy model {name!r} is not installed ({exc.__class__.__name__}). "
                                f"Fix: {hint}, or set [nlp] spacy_model in voc.toml") from None
+
+
+def spacy_loaded(name: str) -> bool:
+    """Whether this process has loaded the spaCy pipeline ``name`` already."""
+    return name in _SPACY_LOADED
 
 
 def embedding_model_dir(name: str) -> Path:

@@ -72,6 +72,9 @@ class DocState:
     findings: list[Finding] = field(default_factory=list)
     #: the segmenter's parse of each sentence (a spaCy Doc, parsed in context), for later stages to reuse
     parses: list = field(default_factory=list)
+    #: each sentence's promise cues, when a segmentation worker computed them with the sentences
+    #: (:mod:`voc.nlp.segment_worker`); the promise stage then needs no parse
+    cues: list = field(default_factory=list)
 
 
 class Stage:
@@ -143,36 +146,80 @@ class Pipeline:
 
     def run(self, store: "VocStore", *, batch_size: int = 64,
             on_progress: Callable[[int, int], None] | None = None) -> AnalyzeSummary:
-        """Analyse every pending document; ``on_progress(done, total)`` after each batch."""
+        """Analyse every pending document; ``on_progress(done, total)`` after each batch.
+
+        When the first stage can hand segmentation to a second process (a large run, see
+        :mod:`voc.nlp.segment_worker`), the next batch is read and submitted to it before the current
+        one goes through the other stages, so that segmenting overlaps loading models and encoding.
+        """
         summary = AnalyzeSummary()
         total = store.count_pending()
         done = 0
-        while True:
-            docs = store.pending_documents(batch_size)
-            if not docs:
-                break
-            try:
-                self._run_batch([DocState(d) for d in docs], store, summary)
-            except VocError:
-                raise
-            except Exception as exc:  # one bad document must not stall the queue: retry one by one
-                log.warning("batch failed (%s); retrying its %d documents one by one", exc, len(docs))
-                for doc in docs:
-                    try:
-                        self._run_batch([DocState(doc)], store, summary)
-                    except VocError:
-                        raise
-                    except Exception as one:
-                        store.mark_failed(doc.id, f"{type(one).__name__}: {one}", self.provenance)
-                        summary.failed += 1
-                        summary.failures.append((doc.id, str(one)))
-            done += len(docs)
-            if on_progress:
-                on_progress(done, total)
+        first = self.stages[0] if self.stages else None
+        worker = self._worker(first, total)
+        try:
+            batch = [DocState(d) for d in store.pending_documents(batch_size)]
+            ahead = worker.submit(batch) if worker and batch else None
+            while batch:
+                following = [DocState(d) for d in store.pending_documents(batch_size, after=batch[-1].document.id)]
+                ahead_next = worker.submit(following) if worker and following else None
+                segmented = self._collect(first, batch, ahead)
+                self._run_batch_safely(batch, store, summary, skip_first=segmented)
+                done += len(batch)
+                if on_progress:
+                    on_progress(done, total)
+                batch, ahead = following, ahead_next
+        finally:
+            if worker is not None:
+                worker.close()
         return summary
 
-    def _run_batch(self, batch: list[DocState], store: "VocStore", summary: AnalyzeSummary) -> None:
-        for stage in self.stages:
+    def _worker(self, first: "Stage | None", total: int):
+        """The first stage's segmentation worker for ``total`` documents, if it offers one."""
+        if not total or not hasattr(first, "worker"):
+            return None
+        cues = any(getattr(s, "uses_cues", False) for s in self.stages)
+        try:
+            return first.worker(total, cues=cues)  # type: ignore[union-attr]
+        except Exception as exc:  # noqa: BLE001 - no second process here: segment in this one
+            log.warning("no segmentation worker (%s: %s); segmenting here", type(exc).__name__, exc)
+            return None
+
+    @staticmethod
+    def _collect(first: "Stage | None", batch: list[DocState], ahead) -> bool:
+        """Fill ``batch`` from the segmentation worker's result; False (the batch is segmented here)
+        when there is none or the worker failed."""
+        if ahead is None:
+            return False
+        try:
+            first.apply(batch, ahead.result())  # type: ignore[union-attr]
+            return True
+        except Exception as exc:  # noqa: BLE001 - a model the child could not load, a crash: segment here
+            log.warning("segmentation worker failed (%s: %s); segmenting here", type(exc).__name__, exc)
+            return False
+
+    def _run_batch_safely(self, batch: list[DocState], store: "VocStore", summary: AnalyzeSummary, *,
+                          skip_first: bool) -> None:
+        try:
+            self._run_batch(batch, store, summary, skip_first=skip_first)
+        except VocError:
+            raise
+        except Exception as exc:  # one bad document must not stall the queue: retry one by one
+            log.warning("batch failed (%s); retrying its %d documents one by one", exc, len(batch))
+            for state in batch:
+                doc = state.document
+                try:
+                    self._run_batch([DocState(doc)], store, summary)
+                except VocError:
+                    raise
+                except Exception as one:
+                    store.mark_failed(doc.id, f"{type(one).__name__}: {one}", self.provenance)
+                    summary.failed += 1
+                    summary.failures.append((doc.id, str(one)))
+
+    def _run_batch(self, batch: list[DocState], store: "VocStore", summary: AnalyzeSummary, *,
+                   skip_first: bool = False) -> None:
+        for stage in self.stages[1:] if skip_first else self.stages:
             stage.process(batch, store)
         segment_stage = next((s.version for s in self.stages if "sentences" in s.produces), "")
         provenance = self.provenance

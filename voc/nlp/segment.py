@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Iterable, Iterator
 
 from voc.nlp.pipeline import DocState, Stage, register_stage
 from voc.records import Sentence
@@ -11,6 +12,7 @@ from voc.store.documents import text_hash
 
 if TYPE_CHECKING:
     from voc.config import VocConfig
+    from voc.nlp.segment_worker import SegmentWorker
     from voc.store import VocStore
 
 CONVERSATION_KINDS = {"transcript", "focus_group", "interview"}
@@ -37,16 +39,24 @@ def _pieces(text: str) -> list[tuple[int, str]]:
 
 
 class SpacySegmenter(Stage):
-    """Splits text into sentences with a spaCy pipeline's parser (model name configurable)."""
+    """Splits text into sentences with a spaCy pipeline's parser (model name configurable).
+
+    :meth:`process` segments in this process. For a large run the pipeline asks :meth:`worker` for a
+    :class:`~voc.nlp.segment_worker.SegmentWorker`, which segments the next batches in a second
+    process while this one loads the sentence embedder and encodes (:meth:`apply` then fills the
+    batch from its results); the sentences are the same either way.
+    """
 
     name = "voc.segment.spacy.v1"
     needs = frozenset({"document"})
     produces = frozenset({"sentences"})
 
-    def __init__(self, model: str, *, batch_size: int = 64):
+    def __init__(self, model: str, *, batch_size: int = 64, worker_min_documents: int = 0):
         self.model_name = model
         self.batch_size = batch_size
+        self.worker_min_documents = worker_min_documents
         self._nlp = None
+        self._version: str | None = None
 
     @property
     def nlp(self):
@@ -57,37 +67,94 @@ class SpacySegmenter(Stage):
 
     @property
     def version(self) -> str:
-        meta = self.nlp.meta
-        return f"{self.name}/{meta.get('lang', '?')}_{meta.get('name', '?')}-{meta.get('version', '?')}"
+        if self._version is None:
+            self._version = model_version(self.name, self.nlp.meta)
+        return self._version
 
     def process(self, batch: list[DocState], store: "VocStore") -> None:
-        units: list[tuple[int, int | None, str | None, str, int, str]] = []  # state, utterance, speaker, role, offset, text
-        for i, state in enumerate(batch):
-            doc = state.document
-            if doc.utterances:
-                for u_seq, u in enumerate(doc.utterances):
-                    for offset, piece in _pieces(u.text):
-                        units.append((i, u_seq, u.speaker, u.role, offset, piece))
-            elif doc.text.strip():
-                role = "unknown" if doc.kind in CONVERSATION_KINDS else "customer"
-                for offset, piece in _pieces(doc.text):
-                    units.append((i, None, None, role, offset, piece))
-        for state in batch:
-            state.sentences, state.sentence_hashes, state.parses = [], [], []
-        texts = (u[5] for u in units)
-        for (i, u_seq, speaker, role, offset, _), parsed in zip(units, self.nlp.pipe(texts, batch_size=self.batch_size)):
-            state = batch[i]
-            for sent in parsed.sents:
-                text = sent.text.strip()
-                if not text or _WORDLESS.match(text):
-                    continue
-                state.sentences.append(Sentence(
-                    document_id=state.document.id, seq=len(state.sentences), text=text, role=role, speaker=speaker,
-                    utterance_seq=u_seq, char_start=offset + sent.start_char, char_end=offset + sent.end_char))
-                state.sentence_hashes.append(text_hash(text))
-                state.parses.append(sent.as_doc())
+        units = segmentation_units(batch)
+        parsed = self.nlp.pipe((u.text for u in units), batch_size=self.batch_size)
+        attach_sentences(batch, units, ([(text, start, end, span.as_doc(), None) for text, start, end, span
+                                         in sentence_spans(doc)] for doc in parsed))
+
+    def worker(self, pending: int, *, cues: bool) -> "SegmentWorker | None":
+        """A second process to segment ``pending`` documents in, when there are enough of them to pay
+        for its start (``[nlp] segment_worker_min_documents``; 0: never) and this process has not loaded
+        spaCy already; None otherwise. ``cues``: the worker also computes the promise cues of each
+        sentence (a promise stage follows)."""
+        from voc.nlp.models import spacy_loaded
+        if self.worker_min_documents <= 0 or pending < self.worker_min_documents or spacy_loaded(self.model_name):
+            return None
+        from voc.nlp.segment_worker import SegmentWorker
+        return SegmentWorker(self.model_name, batch_size=self.batch_size, cues=cues)
+
+    def apply(self, batch: list[DocState], result: tuple[str, list]) -> None:
+        """Fill ``batch`` from a worker's result for the texts of :func:`segmentation_units`."""
+        version, segmented = result
+        self._version = self._version or version
+        attach_sentences(batch, segmentation_units(batch), segmented)
+
+
+def model_version(stage: str, meta: dict) -> str:
+    return f"{stage}/{meta.get('lang', '?')}_{meta.get('name', '?')}-{meta.get('version', '?')}"
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A piece of text to segment: a document's text (or a piece of a very long one) or an utterance."""
+
+    state: int
+    utterance: int | None
+    speaker: str | None
+    role: str
+    offset: int
+    text: str
+
+
+def segmentation_units(batch: list[DocState]) -> list[Unit]:
+    units: list[Unit] = []
+    for i, state in enumerate(batch):
+        doc = state.document
+        if doc.utterances:
+            for u_seq, u in enumerate(doc.utterances):
+                for offset, piece in _pieces(u.text):
+                    units.append(Unit(i, u_seq, u.speaker, u.role, offset, piece))
+        elif doc.text.strip():
+            role = "unknown" if doc.kind in CONVERSATION_KINDS else "customer"
+            for offset, piece in _pieces(doc.text):
+                units.append(Unit(i, None, None, role, offset, piece))
+    return units
+
+
+def sentence_spans(parsed) -> Iterator[tuple[str, int, int, object]]:
+    """(text, start_char, end_char, span) of each sentence of a parsed text worth keeping (not blank,
+    not punctuation alone)."""
+    for sent in parsed.sents:
+        text = sent.text.strip()
+        if text and not _WORDLESS.match(text):
+            yield text, sent.start_char, sent.end_char, sent
+
+
+def attach_sentences(batch: list[DocState], units: list[Unit], segmented: Iterable[list[tuple]]) -> None:
+    """Set each state's sentences, hashes and parses (or promise cues) from ``segmented``: per unit, a
+    list of (text, start_char, end_char, parse or None, cues or None)."""
+    for state in batch:
+        state.sentences, state.sentence_hashes, state.parses, state.cues = [], [], [], []
+    for unit, sentences in zip(units, segmented):
+        state = batch[unit.state]
+        for text, start, end, parse, cues in sentences:
+            state.sentences.append(Sentence(
+                document_id=state.document.id, seq=len(state.sentences), text=text, role=unit.role,
+                speaker=unit.speaker, utterance_seq=unit.utterance, char_start=unit.offset + start,
+                char_end=unit.offset + end))
+            state.sentence_hashes.append(text_hash(text))
+            if parse is not None:
+                state.parses.append(parse)
+            if cues is not None:
+                state.cues.append(cues)
 
 
 @register_stage("voc.segment.spacy.v1")
 def make_segmenter(config: "VocConfig") -> SpacySegmenter:
-    return SpacySegmenter(config.nlp.spacy_model, batch_size=config.nlp.batch_size)
+    return SpacySegmenter(config.nlp.spacy_model, batch_size=config.nlp.batch_size,
+                          worker_min_documents=config.nlp.segment_worker_min_documents)

@@ -96,9 +96,14 @@ class DocumentsMixin:
         rows = list(self.db.query("select * from documents where id = ?", [doc_id]))
         return self._to_documents(rows)[0] if rows else None
 
-    def pending_documents(self: "VocStore", limit: int) -> list[Document]:
-        """Documents not yet analysed, oldest first."""
-        rows = list(self.db.query("select * from documents where status = 'new' order by rowid limit ?", [limit]))
+    def pending_documents(self: "VocStore", limit: int, *, after: str | None = None) -> list[Document]:
+        """Documents not yet analysed, oldest first; ``after``: only those stored after that document."""
+        if after is None:
+            rows = list(self.db.query("select * from documents where status = 'new' order by rowid limit ?", [limit]))
+        else:
+            rows = list(self.db.query("select * from documents where status = 'new' and rowid > "
+                                      "(select rowid from documents where id = ?) order by rowid limit ?",
+                                      [after, limit]))
         return self._to_documents(rows)
 
     def count_pending(self: "VocStore") -> int:

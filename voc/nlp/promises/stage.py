@@ -42,6 +42,8 @@ class PromiseStage(Stage):
     name = "voc.promises.v1"
     needs = frozenset({"sentences", "embeddings"})
     produces = frozenset({"promises"})
+    #: a segmentation worker computes the cues with the sentences (:attr:`DocState.cues`)
+    uses_cues = True
 
     def __init__(self, config: "VocConfig", *, detector=None, cue_matcher=None, linker=None):
         self.config = config
@@ -84,17 +86,20 @@ class PromiseStage(Stage):
         if self._linker is None:  # the registry as the database holds it: voc.toml plus the API's edits
             from voc.nlp.promises.relink import registry_promises
             self._linker = self._make_linker(registry_promises(store))
-        if all(len(state.parses) == len(state.sentences) for state in batch):
+        if all(len(state.cues) == len(state.sentences) for state in batch):
+            # the segmentation worker computed them with the sentences: no spaCy in this process
+            found = iter([c for state in batch for c in state.cues])
+        elif all(len(state.parses) == len(state.sentences) for state in batch):
             # the segmenter's in-context parses, made by the same spaCy pipeline: no second parse
-            parsed = iter([doc for state in batch for doc in state.parses])
+            found = iter([self.cue_matcher.cues(doc) for state in batch for doc in state.parses])
         else:
             texts = [s.text for state in batch for s in state.sentences]
-            parsed = iter(self.cue_matcher.parse(texts)) if texts else iter(())
+            found = iter([self.cue_matcher.cues(doc) for doc in self.cue_matcher.parse(texts)] if texts else [])
         for state in batch:
             state.findings = [f for f in state.findings if f.kind not in OWN_KINDS]
             if not state.sentences:
                 continue
-            cues = [self.cue_matcher.cues(next(parsed)) for _ in state.sentences]
+            cues = [next(found) for _ in state.sentences]
             self._document(state, cues)
 
     def _document(self, state: DocState, cues: list["Cues"]) -> None:
