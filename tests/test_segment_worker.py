@@ -79,6 +79,20 @@ def test_segment_worker_gone_fails_what_is_pending():
     worker.close(wait=True)
 
 
+def test_segment_worker_that_does_not_answer_in_time_is_stopped(monkeypatch):
+    import os
+    import signal
+    from voc.nlp import segment_worker
+    monkeypatch.setattr(segment_worker, "START_SECONDS", 0.5)
+    worker = SegmentWorker("no_such_spacy_model", cues=False)
+    os.kill(worker._child.pid, signal.SIGSTOP)  # a child that hangs
+    future = worker.submit([DocState(DOCS[0])])
+    with pytest.raises(WorkerFailed, match="in time"):
+        worker.result(future)
+    assert worker._child.wait(timeout=10) == -signal.SIGKILL
+    worker.close(wait=True)
+
+
 def test_segment_worker_only_for_large_runs_and_when_spacy_is_not_loaded_here(monkeypatch):
     import voc.nlp.models as models
     started = []
@@ -113,6 +127,9 @@ class FakeWorker:
         self.submitted.append([s.document.id for s in batch])
         sentences = [[(s.document.text, 0, len(s.document.text), None, None)] for s in batch]
         return Done(error=WorkerFailed("boom")) if n in self.fail else Done(("seg/worker", sentences))
+
+    def result(self, future):
+        return future.result()
 
     def close(self):
         self.closed = True

@@ -163,7 +163,7 @@ class Pipeline:
             while batch:
                 following = [DocState(d) for d in store.pending_documents(batch_size, after=batch[-1].document.id)]
                 ahead_next = worker.submit(following) if worker and following else None
-                segmented = self._collect(first, batch, ahead)
+                segmented = self._collect(first, worker, batch, ahead)
                 self._run_batch_safely(batch, store, summary, skip_first=segmented)
                 done += len(batch)
                 if on_progress:
@@ -186,13 +186,13 @@ class Pipeline:
             return None
 
     @staticmethod
-    def _collect(first: "Stage | None", batch: list[DocState], ahead) -> bool:
+    def _collect(first: "Stage | None", worker, batch: list[DocState], ahead) -> bool:
         """Fill ``batch`` from the segmentation worker's result; False (the batch is segmented here)
         when there is none or the worker failed."""
         if ahead is None:
             return False
         try:
-            first.apply(batch, ahead.result())  # type: ignore[union-attr]
+            first.apply(batch, worker.result(ahead))  # type: ignore[union-attr]
             return True
         except Exception as exc:  # noqa: BLE001 - a model the child could not load, a crash: segment here
             log.warning("segmentation worker failed (%s: %s); segmenting here", type(exc).__name__, exc)

@@ -33,6 +33,12 @@ if TYPE_CHECKING:
     from voc.nlp.pipeline import DocState
 
 
+#: a deadline for each batch: START_SECONDS plus its characters at CHARS_PER_SECOND (spaCy's small
+#: English pipeline segments about 30,000 characters a second on one core here: bench/results.md)
+START_SECONDS = 120.0
+CHARS_PER_SECOND = 2_000.0
+
+
 class WorkerFailed(RuntimeError):
     """The segmentation child could not do a batch (its message says why)."""
 
@@ -107,13 +113,26 @@ class SegmentWorker:
         """Start segmenting ``batch`` (its :func:`~voc.nlp.segment.segmentation_units`); never blocks."""
         from voc.nlp.segment import segmentation_units
         future: Future = Future()
+        texts = [u.text for u in segmentation_units(batch)]
+        # what a healthy child needs at worst: starting and loading spaCy, then far below spaCy's pace
+        future.voc_deadline = START_SECONDS + sum(map(len, texts)) / CHARS_PER_SECOND  # type: ignore[attr-defined]
         with self._lock:
             if self._ended is not None:
                 future.set_exception(WorkerFailed(self._ended))
                 return future
             self._pending.append(future)
-        self._outbox.put(([u.text for u in segmentation_units(batch)], self.batch_size))
+        self._outbox.put((texts, self.batch_size))
         return future
+
+    def result(self, future: Future) -> tuple[str, list]:
+        """The result of a :meth:`submit`, waiting at most its deadline from the moment it is asked
+        for; a child that misses it is stopped and every batch still pending fails, so the pipeline
+        segments them itself rather than hang."""
+        try:
+            return future.result(timeout=getattr(future, "voc_deadline", None))
+        except TimeoutError:
+            self._child.kill()
+            raise WorkerFailed("the segmentation process did not answer in time; stopped") from None
 
     def _write(self) -> None:
         while True:
