@@ -22,6 +22,7 @@ with a higher weight than the pseudo-labels.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from collections import Counter
@@ -53,6 +54,7 @@ def clean_text(text: str) -> str:
     return cleaned or " ".join(original.split())
 
 
+@functools.lru_cache(maxsize=1)
 def _stop_words() -> frozenset[str]:
     from spacy.lang.en.stop_words import STOP_WORDS  # a word list; no model is loaded
     return frozenset(STOP_WORDS)

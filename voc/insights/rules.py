@@ -18,6 +18,7 @@ order); the first that matches wins::
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
@@ -49,7 +50,11 @@ def _as_tuple(name: str, value: Any, allowed: Sequence[str] | None = None) -> tu
 
 def stem(word: str) -> str:
     """A light suffix-stripper so that 'refunds', 'refunded' and 'refunding' meet 'refund'."""
-    word = word.lower()
+    return _stem(word.lower())
+
+
+@functools.lru_cache(maxsize=1 << 16)  # routing stems every word of thousands of texts; words repeat
+def _stem(word: str) -> str:
     for suffix in ("ations", "ation", "ings", "ing", "edly", "ied", "ies", "ed", "es", "s", "ly"):
         if len(word) > len(suffix) + 2 and word.endswith(suffix):
             word = word[: -len(suffix)]
