@@ -141,34 +141,31 @@ class SentenceEmbedder(Stage):
     def process(self, batch: list[DocState], store: "VocStore") -> None:
         from voc.nlp.sentiment.stage import whole_text
         from voc.store.documents import text_hash
-        texts: dict[str, str] = {}
+        texts: list[str] = []  # each document's sentences, then its whole text when it is read whole
         wholes: list[tuple[DocState, str]] = []
         for state in batch:
-            for sentence, h in zip(state.sentences, state.sentence_hashes):
-                texts.setdefault(h, sentence.text)
+            texts.extend(s.text for s in state.sentences)
             whole = whole_text(state)
             if whole is not None:
-                wholes.append((state, text_hash(whole)))
-                texts.setdefault(wholes[-1][1], whole)
-        cached = store.cached_embeddings(self.model_id, texts) if store is not None else {}
-        missing = [h for h in texts if h not in cached]
-        fresh: dict[str, np.ndarray] = {}
-        if missing:
-            fresh = dict(zip(missing, self.encode([texts[h] for h in missing])))
-            if store is not None:
-                store.put_embeddings(self.model_id, fresh)
+                wholes.append((state, whole))
+                texts.append(whole)
+        encoded: list[str] = []
+
+        def encode(missing: list[str]) -> np.ndarray:
+            encoded.extend(missing)
+            return self.encode(missing)
+        vectors = cached_vectors(store, self.model_id, texts, encode)
         # the figures `voc analyze` reports are about sentences; whole texts are counted on their own
         sentence_hashes = {h for state in batch for h in state.sentence_hashes}
-        encoded = sum(h in sentence_hashes for h in missing)
-        self.last_stats = {"encoded": encoded, "cached": len(sentence_hashes) - encoded,
-                           "whole_encoded": len(missing) - encoded}
-        vectors = {**cached, **fresh}
+        fresh = sum(text_hash(t) in sentence_hashes for t in encoded)
+        self.last_stats = {"encoded": fresh, "cached": len(sentence_hashes) - fresh,
+                           "whole_encoded": len(encoded) - fresh}
         for state in batch:
             state.vectors = (np.vstack([vectors[h] for h in state.sentence_hashes]) if state.sentence_hashes
                              else np.zeros((0, 0), dtype=np.float32))
             state.whole_vector = None
-        for state, h in wholes:
-            state.whole_vector = vectors[h]
+        for state, whole in wholes:
+            state.whole_vector = vectors[text_hash(whole)]
 
 
 @register_stage("voc.embed.minilm.v1")

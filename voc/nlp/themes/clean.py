@@ -64,13 +64,13 @@ def split_name(name: str) -> list[str]:
 
 
 def company_terms(texts: Iterable[str], configured: Iterable[str] = (), *, min_share: float = 0.01,
-                  top: int = 20, count: int | None = None) -> frozenset[str]:
+                  top: int = 20, total: int | None = None) -> frozenset[str]:
     """Lower-cased words that name the company (or companies) customers address.
 
     The configured ``company_names`` plus, from the data, the @handles that at least ``min_share``
     of the texts mention (at most ``top`` of them): each handle as written and split at its
     capitals (``@SouthwestAir`` -> ``southwestair``, ``southwest``). Generic parts (``air``,
-    ``airlines``, ``bank``, ``help``...) stay: they carry meaning on their own. ``count``: how many
+    ``airlines``, ``bank``, ``help``...) stay: they carry meaning on their own. ``total``: how many
     texts there are in all, when ``texts`` are only those that contain an ``@``.
     """
     counts: Counter[str] = Counter()
@@ -86,7 +86,7 @@ def company_terms(texts: Iterable[str], configured: Iterable[str] = (), *, min_s
     for name in configured:
         terms.add(name.lower())
         terms.update(w for w in re.findall(r"[a-z0-9]+", name.lower()) if len(w) > 2 and w not in _GENERIC)
-    threshold = max(2, min_share * (n if count is None else count))
+    threshold = max(2, min_share * (n if total is None else total))
     for handle, count in counts.most_common(top):
         if count < threshold:
             break

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
+from voc.nlp.embed import cached_vectors
 from voc.nlp.themes.clean import SMALL_TALK, clean_for_themes, company_terms, content_words
 from voc.records import VOICE_ROLES
 from voc.store.documents import text_hash
@@ -99,23 +100,17 @@ def load_voice(store: "VocStore", config: "VocConfig", *, encode=None, min_words
     if unthemed:  # small talk never takes a theme, so all of it was among the rows just read
         total = _count_voice(store, model_id) - (loaded - len(rows))
         company = company_terms(_texts_with_handles(store, model_id, min_words), config.transcripts.company_names,
-                                count=total)
+                                total=total)
     else:
         total = len(rows)
         company = company_terms(texts, config.transcripts.company_names)
     cleaned = [clean_for_themes(t, company) for t in texts]
-    hashes = {c: text_hash(c) for c in cleaned if c}
-    cached = store.cached_embeddings(model_id, hashes.values())
-    missing = sorted({c for c, h in hashes.items() if h not in cached})
-    if missing:
-        encode = encode or _default_encoder(config)
-        fresh = dict(zip((hashes[c] for c in missing), encode(missing)))
-        store.put_embeddings(model_id, fresh)
-        cached.update(fresh)
+    cached = cached_vectors(store, model_id, sorted({c for c in cleaned if c}), _encoder(config, encode))
     dim = rows[0][5] if rows else 0
     vectors = np.zeros((len(rows), dim), dtype=np.float32)
     for i, r in enumerate(rows):
-        vectors[i] = cached[hashes[cleaned[i]]] if cleaned[i] else np.frombuffer(r[6], dtype=np.float32, count=r[5])
+        vectors[i] = cached[text_hash(cleaned[i])] if cleaned[i] else \
+            np.frombuffer(r[6], dtype=np.float32, count=r[5])
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     vectors = vectors / np.where(norms == 0, 1, norms)
     return VoiceSentences([r[0] for r in rows], [r[1] for r in rows], texts, cleaned, [r[3] for r in rows],
@@ -142,9 +137,15 @@ def _texts_with_handles(store: "VocStore", model_id: str, min_words: int) -> lis
     return [text for text, kind in rows if _topical(kind, text, min_words)]
 
 
-def _default_encoder(config: "VocConfig"):
-    from voc.nlp.embed import SentenceEmbedder
-    return SentenceEmbedder(config.nlp.embedding_model, batch_size=config.nlp.batch_size).encode
+def _encoder(config: "VocConfig", encode=None):
+    """``encode``, or the configured sentence embedder, loaded only when a text is missing from the cache."""
+    if encode is not None:
+        return encode
+
+    def default(texts: list[str]) -> np.ndarray:
+        from voc.nlp.embed import SentenceEmbedder
+        return SentenceEmbedder(config.nlp.embedding_model, batch_size=config.nlp.batch_size).encode(texts)
+    return default
 
 
 def embed_texts(store: "VocStore", config: "VocConfig", texts: Sequence[str], *, encode=None) -> np.ndarray:
@@ -152,13 +153,5 @@ def embed_texts(store: "VocStore", config: "VocConfig", texts: Sequence[str], *,
     from voc.nlp.models import embedding_model_id
     if not texts:
         return np.zeros((0, 0), dtype=np.float32)
-    model_id = embedding_model_id(config.nlp.embedding_model)
-    hashes = [text_hash(t) for t in texts]
-    cached = store.cached_embeddings(model_id, hashes)
-    missing = [t for t, h in zip(texts, hashes) if h not in cached]
-    if missing:
-        encode = encode or _default_encoder(config)
-        fresh = dict(zip((text_hash(t) for t in missing), encode(missing)))
-        store.put_embeddings(model_id, fresh)
-        cached.update(fresh)
-    return np.vstack([cached[h] for h in hashes]).astype(np.float32)
+    found = cached_vectors(store, embedding_model_id(config.nlp.embedding_model), texts, _encoder(config, encode))
+    return np.vstack([found[text_hash(t)] for t in texts]).astype(np.float32)
